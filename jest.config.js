@@ -1,0 +1,10 @@
+/** Jest runs the TypeScript tests through ts-jest against real redis-server processes the tests start themselves. */
+/** @type {import('jest').Config} */
+module.exports = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__'],
+  testMatch: ['**/*.test.ts'],
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

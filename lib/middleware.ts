@@ -1,0 +1,118 @@
+/**
+ * The request path: `resolveSession` attaches `req.session` (or null and a reason) in at most one
+ * Redis round trip, and `requireSession` turns a missing session into a JSON 401 or 503.
+ * Changed session data is written before the response ends (`autoSave`).
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { CookieJar } from './cookie';
+import { DEFAULT_MESSAGES, SessionError, statusOf, type SessionErrorCode } from './errors';
+import type { Config } from './options';
+import { ActiveSession, changesOf, createSession } from './session';
+import type { SessionStore } from './store';
+
+const AUTO_SAVE = Symbol('express-single-session.autoSave');
+
+/** Builds the middleware that resolves and refreshes the session of every request. */
+export function createResolver(config: Config, store: SessionStore, cookies: CookieJar): RequestHandler {
+  const { idleMs, onError } = config;
+
+  return function resolveSession(req: Request, res: Response, next: NextFunction): void {
+    let reading;
+    try {
+      reading = cookies.read(req);
+    } catch (err) {
+      return next(err);
+    }
+    if (typeof reading === 'string') {
+      if (reading === 'SESSION_INVALID') cookies.clear(req, res);
+      return reject(req, reading, next);
+    }
+    const ref = reading;
+    store.resolve(ref).then(
+      (result) => {
+        if (typeof result === 'string') {
+          cookies.clear(req, res);
+          return reject(req, result, next);
+        }
+        let session: ActiveSession;
+        try {
+          session = createSession({ ...result, ref, store, idleMs, saved: result.data });
+        } catch {
+          cookies.clear(req, res);
+          return reject(req, 'SESSION_INVALID', next);
+        }
+        attach(req, res, session, onError);
+        next();
+      },
+      (err: SessionError) => {
+        onError?.(err);
+        reject(req, 'SESSION_STORE_UNAVAILABLE', next);
+      },
+    );
+  };
+}
+
+function reject(req: Request, code: SessionErrorCode, next: NextFunction): void {
+  req.session = null;
+  req.sessionErrorCode = code;
+  next();
+}
+
+/** Puts a session on the request and makes sure its changes are saved before the response ends. */
+export function attach(req: Request, res: Response, session: ActiveSession, onError: Config['onError']): void {
+  req.session = session;
+  req.sessionErrorCode = null;
+  autoSave(req, res, onError);
+}
+
+function autoSave(req: Request, res: Response, onError: Config['onError']): void {
+  const carrier = res as Response & { [AUTO_SAVE]?: true };
+  if (carrier[AUTO_SAVE]) return;
+  carrier[AUTO_SAVE] = true;
+  const end = res.end;
+  res.end = function endAfterSave(this: Response, ...args: unknown[]) {
+    res.end = end;
+    const session = req.session;
+    let pending = false;
+    if (session instanceof ActiveSession) {
+      try {
+        pending = changesOf(session) !== null;
+      } catch (err) {
+        onError?.(err as SessionError);
+      }
+    }
+    if (!pending) return (end as (...a: unknown[]) => Response).apply(this, args);
+    (session as ActiveSession).save().then(
+      () => (end as (...a: unknown[]) => Response).apply(this, args),
+      (err: SessionError) => {
+        onError?.(err);
+        (end as (...a: unknown[]) => Response).apply(this, args);
+      },
+    );
+    return this;
+  } as Response['end'];
+}
+
+/** Options of `requireSession()`. */
+export interface RequireSessionOptions {
+  /** Answers a request without a session yourself (for example redirect to a login page). Default: JSON 401 or 503. */
+  onReject?: (req: Request, res: Response, error: SessionError) => void;
+}
+
+/** Builds the guard for protected routes. */
+export function createGuard(options: RequireSessionOptions = {}): RequestHandler {
+  if (options === null || typeof options !== 'object' || (options.onReject !== undefined && typeof options.onReject !== 'function')) {
+    throw new SessionError('INVALID_OPTIONS', 'requireSession() takes `{ onReject?: (req, res, error) => void }`.');
+  }
+  const { onReject } = options;
+  return function requireSession(req: Request, res: Response, next: NextFunction): void {
+    if (req.session) return next();
+    const code = req.sessionErrorCode;
+    if (!code) return next(new SessionError('MISCONFIGURED', 'mount sessions.middleware() before sessions.requireSession().'));
+    const error = new SessionError(code);
+    if (onReject) return onReject(req, res, error);
+    res.status(statusOf(code)).set('Cache-Control', 'no-store');
+    if (code === 'SESSION_STORE_UNAVAILABLE') res.set('Retry-After', '1');
+    res.json({ error: { code, message: DEFAULT_MESSAGES[code] } });
+  };
+}

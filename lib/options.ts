@@ -1,0 +1,163 @@
+/**
+ * Options: the public `SessionManagerOptions` type, its defaults, and `parseOptions()`,
+ * which validates them once, when the manager is created, into a frozen `Config`.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { SessionError } from './errors';
+
+/** Cookie settings. Secure defaults: HttpOnly always, SameSite=Lax, Path=/, Secure on HTTPS. */
+export interface CookieOptions {
+  /**
+   * Cookie name. A name starting with `__Host-` makes the browser enforce Secure, Path=/ and no Domain.
+   * @default 'ess_sid'
+   */
+  name?: string;
+  /**
+   * `'auto'` sets Secure when the request came over HTTPS (`req.secure`, which honours Express's `trust proxy`).
+   * `false` is an unsafe opt-in for plain-HTTP deployments and logs a warning once.
+   * @default 'auto'
+   */
+  secure?: boolean | 'auto';
+  /**
+   * SameSite attribute. `'none'` requires `secure: true`.
+   * @default 'lax'
+   */
+  sameSite?: 'lax' | 'strict' | 'none';
+  /** @default '/' */
+  path?: string;
+  /** Domain attribute; leave unset to scope the cookie to the exact host. @default undefined */
+  domain?: string;
+}
+
+/** Options of {@link createSessionManager}. Only `redis` is required. */
+export interface SessionManagerOptions {
+  /** An ioredis client the app owns: a `Redis` (plain or through Sentinel) or a `Cluster`. */
+  redis: Redis | Cluster;
+  /**
+   * Idle timeout in seconds: a session unused this long ends. Every authenticated request refreshes it.
+   * @default 1800
+   */
+  idleTimeout?: number;
+  /**
+   * Absolute lifetime in seconds, however active the session is; `false` turns it off.
+   * @default 28800
+   */
+  absoluteTimeout?: number | false;
+  /**
+   * TTL of the user index as a multiple of `idleTimeout`; at least 1.
+   * @default 1.5
+   */
+  indexTtlFactor?: number;
+  /**
+   * Prefix of every Redis key this package writes. Must not contain `{` or `}`.
+   * @default 'ess:'
+   */
+  keyPrefix?: string;
+  /**
+   * Milliseconds to wait for Redis before answering `SESSION_STORE_UNAVAILABLE` (fail closed).
+   * @default 1000
+   */
+  storeTimeoutMs?: number;
+  /** Cookie settings. */
+  cookie?: CookieOptions;
+  /**
+   * Called with every store failure the middleware absorbs (Redis down or slow) and with data
+   * that could not be auto-saved, so the app can log it. Never receives the secret token.
+   * @default undefined
+   */
+  onError?: (error: SessionError) => void;
+}
+
+/** The validated, frozen configuration used at run time. */
+export interface Config {
+  readonly redis: Redis | Cluster;
+  readonly idleMs: number;
+  /** 0 when there is no absolute lifetime. */
+  readonly absoluteMs: number;
+  readonly indexTtlMs: number;
+  readonly keyPrefix: string;
+  readonly storeTimeoutMs: number;
+  readonly cookie: Readonly<Required<Omit<CookieOptions, 'domain'>>> & { readonly domain?: string };
+  readonly onError?: (error: SessionError) => void;
+}
+
+const TOP_LEVEL = ['redis', 'idleTimeout', 'absoluteTimeout', 'indexTtlFactor', 'keyPrefix', 'storeTimeoutMs', 'cookie', 'onError'];
+const COOKIE_KEYS = ['name', 'secure', 'sameSite', 'path', 'domain'];
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function fail(message: string): never {
+  throw new SessionError('INVALID_OPTIONS', message);
+}
+
+function checkKeys(given: object, allowed: string[], where: string): void {
+  for (const key of Object.keys(given)) {
+    if (allowed.includes(key)) continue;
+    const hint = allowed.find((name) => name.toLowerCase() === key.toLowerCase());
+    fail(`received an unsupported option \`${where}${key}\`.${hint ? ` Did you mean \`${where}${hint}\`?` : ` Supported: ${allowed.join(', ')}.`}`);
+  }
+}
+
+function seconds(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(`\`${name}\` must be a positive number of seconds; received ${JSON.stringify(value)}.`);
+  }
+  return Math.max(1, Math.round(value * 1000));
+}
+
+/** Validates options once and returns the frozen run-time configuration. Throws `INVALID_OPTIONS`. */
+export function parseOptions(options: SessionManagerOptions): Config {
+  if (options === null || typeof options !== 'object') fail('createSessionManager() needs an options object with at least `redis`.');
+  checkKeys(options, TOP_LEVEL, '');
+  const { redis } = options;
+  if (!redis || typeof (redis as Redis).evalsha !== 'function' || typeof (redis as Redis).status !== 'string') {
+    fail('`redis` must be an ioredis client (new Redis(...) or new Cluster(...)) that the app owns.');
+  }
+  const idleMs = seconds(options.idleTimeout, 'idleTimeout', 1_800_000);
+  const absoluteMs = options.absoluteTimeout === false ? 0 : seconds(options.absoluteTimeout, 'absoluteTimeout', 28_800_000);
+  const factor = options.indexTtlFactor ?? 1.5;
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
+    fail(`\`indexTtlFactor\` must be a number of at least 1; received ${JSON.stringify(factor)}.`);
+  }
+  const keyPrefix = options.keyPrefix ?? 'ess:';
+  if (typeof keyPrefix !== 'string' || /[{}]/.test(keyPrefix) || keyPrefix.length > 64) {
+    fail('`keyPrefix` must be a string of at most 64 characters without `{` or `}` (they are used as the cluster hash tag).');
+  }
+  const storeTimeoutMs = options.storeTimeoutMs ?? 1000;
+  if (!Number.isInteger(storeTimeoutMs) || storeTimeoutMs < 1 || storeTimeoutMs > 60_000) {
+    fail(`\`storeTimeoutMs\` must be a whole number of milliseconds from 1 to 60000; received ${JSON.stringify(storeTimeoutMs)}.`);
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') fail('`onError` must be a function.');
+  return Object.freeze({
+    redis,
+    idleMs,
+    absoluteMs,
+    indexTtlMs: Math.round(idleMs * factor),
+    keyPrefix,
+    storeTimeoutMs,
+    cookie: parseCookie(options.cookie ?? {}),
+    onError: options.onError,
+  });
+}
+
+function parseCookie(cookie: CookieOptions): Config['cookie'] {
+  if (cookie === null || typeof cookie !== 'object') fail('`cookie` must be an object.');
+  checkKeys(cookie, COOKIE_KEYS, 'cookie.');
+  const { name = 'ess_sid', secure = 'auto', sameSite = 'lax', path = '/', domain } = cookie;
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) fail(`\`cookie.name\` must be a valid cookie name; received ${JSON.stringify(name)}.`);
+  if (secure !== true && secure !== false && secure !== 'auto') fail("`cookie.secure` must be true, false or 'auto'.");
+  if (sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') fail("`cookie.sameSite` must be 'lax', 'strict' or 'none'.");
+  if (typeof path !== 'string' || !path.startsWith('/')) fail('`cookie.path` must be a string starting with `/`.');
+  if (domain !== undefined && (typeof domain !== 'string' || domain === '')) fail('`cookie.domain` must be a non-empty string.');
+  if (sameSite === 'none' && secure !== true) fail("`cookie.sameSite: 'none'` requires `cookie.secure: true`; browsers reject it otherwise.");
+  if (name.startsWith('__Host-') && (secure === false || path !== '/' || domain !== undefined)) {
+    fail('a `__Host-` cookie needs `secure` true or \'auto\', `path` \'/\' and no `domain`.');
+  }
+  if (name.startsWith('__Secure-') && secure === false) fail('a `__Secure-` cookie needs `secure` true or \'auto\'.');
+  if (secure === false) {
+    process.emitWarning('express-single-session: cookie.secure is false; the session cookie will also be sent over plain HTTP.', {
+      code: 'ESS_INSECURE_COOKIE',
+    });
+  }
+  return Object.freeze({ name, secure, sameSite, path, domain });
+}

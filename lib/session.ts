@@ -1,0 +1,182 @@
+/**
+ * The `req.session` object: read-only facts about the session (getters) next to the app's own
+ * data (plain properties). It remembers the JSON it was loaded with, so only the fields a request
+ * changed are written back, and two requests that change different fields both keep their change.
+ */
+import { SessionError, type SessionErrorCode } from './errors';
+import type { SessionStore } from './store';
+import type { SessionRef } from './token';
+
+/**
+ * The app's own session data. Extend it by declaration merging:
+ * @example
+ * declare module 'express-single-session' {
+ *   interface SessionData { cart: string[]; theme: 'light' | 'dark' }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface SessionData {}
+
+/** Facts about a live session, kept by the package. All read-only. */
+export interface SessionInfo {
+  /** The signed-in user's id, as given to `login`. */
+  readonly userId: string;
+  /** The public handle of this session (a UUID). Safe to show and log; it is not the secret token. */
+  readonly sessionId: string;
+  /** When the user signed in. */
+  readonly createdAt: Date;
+  /** The start of the current request (every authenticated request counts as activity). */
+  readonly lastActiveAt: Date;
+  /** When the session ends if unused: `lastActiveAt` plus the idle timeout, capped by the absolute deadline. */
+  readonly expiresAt: Date;
+  /** `lastActiveAt` plus the idle timeout. */
+  readonly idleExpiresAt: Date;
+  /** The absolute deadline, or `null` when `absoluteTimeout` is off. */
+  readonly absoluteExpiresAt: Date | null;
+  /** Writes changed data now instead of at the end of the response. Rejects with `SESSION_DISPLACED` or `SESSION_EXPIRED` if the session is no longer current. */
+  save(): Promise<void>;
+  /** The facts (times as ISO-8601 strings) and the data, for `res.json`. */
+  toJSON(): Record<string, unknown>;
+}
+
+/** What `req.session` is on a resolved request: facts plus the app's data. */
+export type Session = SessionInfo & Partial<SessionData>;
+
+/** The names apps cannot use for their own data. */
+export const RESERVED = new Set([
+  'userId', 'sessionId', 'createdAt', 'lastActiveAt', 'expiresAt', 'idleExpiresAt', 'absoluteExpiresAt',
+  'save', 'toJSON', '__proto__', 'constructor', 'prototype',
+]);
+
+interface Facts {
+  ref: SessionRef;
+  store: SessionStore;
+  userId: string;
+  sessionId: string;
+  createdAt: number;
+  lastActiveAt: number;
+  idleMs: number;
+  absoluteDeadline: number;
+  /** JSON of each data field as last loaded or saved. */
+  saved: Map<string, string>;
+}
+
+const FACTS = Symbol('express-single-session');
+
+/** The concrete class behind `req.session`. Not exported from the package. */
+export class ActiveSession {
+  declare [FACTS]: Facts;
+
+  constructor(facts: Facts) {
+    Object.defineProperty(this, FACTS, { value: facts });
+    for (const [name, json] of facts.saved) {
+      if (!RESERVED.has(name)) (this as Record<string, unknown>)[name] = JSON.parse(json);
+    }
+  }
+
+  get userId(): string { return this[FACTS].userId; }
+  get sessionId(): string { return this[FACTS].sessionId; }
+  get createdAt(): Date { return new Date(this[FACTS].createdAt); }
+  get lastActiveAt(): Date { return new Date(this[FACTS].lastActiveAt); }
+  get idleExpiresAt(): Date { return new Date(this[FACTS].lastActiveAt + this[FACTS].idleMs); }
+  get absoluteExpiresAt(): Date | null {
+    const deadline = this[FACTS].absoluteDeadline;
+    return deadline > 0 ? new Date(deadline) : null;
+  }
+  get expiresAt(): Date {
+    const { lastActiveAt, idleMs, absoluteDeadline } = this[FACTS];
+    const idle = lastActiveAt + idleMs;
+    return new Date(absoluteDeadline > 0 && absoluteDeadline < idle ? absoluteDeadline : idle);
+  }
+
+  async save(): Promise<void> {
+    const changes = changesOf(this);
+    if (!changes) return;
+    const facts = this[FACTS];
+    const outcome = await facts.store.save(facts.ref, changes.set, changes.remove);
+    if (outcome !== 'OK') throw new SessionError(outcome);
+    for (const [name, json] of changes.set) facts.saved.set(name, json);
+    for (const name of changes.remove) facts.saved.delete(name);
+  }
+
+  toJSON(): Record<string, unknown> {
+    const absolute = this.absoluteExpiresAt;
+    return {
+      ...(this as unknown as Record<string, unknown>),
+      userId: this.userId,
+      sessionId: this.sessionId,
+      createdAt: this.createdAt.toISOString(),
+      lastActiveAt: this.lastActiveAt.toISOString(),
+      expiresAt: this.expiresAt.toISOString(),
+      idleExpiresAt: this.idleExpiresAt.toISOString(),
+      absoluteExpiresAt: absolute ? absolute.toISOString() : null,
+    };
+  }
+}
+
+/** Builds `req.session` from what the store returned. */
+export function createSession(facts: Facts): ActiveSession {
+  return new ActiveSession(facts);
+}
+
+/** The session's reference in Redis, for logout. */
+export function refOf(session: ActiveSession): SessionRef {
+  return session[FACTS].ref;
+}
+
+/**
+ * Turns app data into [field, JSON] pairs, refusing what cannot round-trip.
+ * Throws `INVALID_ARGUMENT` naming the field.
+ */
+export function encodeData(data: object): [string, string][] {
+  const entries: [string, string][] = [];
+  for (const name of Object.keys(data)) {
+    const value = (data as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    entries.push([name, encodeField(name, value)]);
+  }
+  return entries;
+}
+
+function encodeField(name: string, value: unknown): string {
+  if (RESERVED.has(name)) throw new SessionError('INVALID_ARGUMENT', `session data cannot use the reserved name \`${name}\`.`);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (cause) {
+    throw new SessionError('INVALID_ARGUMENT', `session data field \`${name}\` cannot be stored as JSON.`, { cause });
+  }
+  if (json === undefined) throw new SessionError('INVALID_ARGUMENT', `session data field \`${name}\` cannot be stored as JSON.`);
+  return json;
+}
+
+/** The data fields changed since load or the last save; `null` when nothing changed. */
+export function changesOf(session: ActiveSession): { set: [string, string][]; remove: string[] } | null {
+  const saved = session[FACTS].saved;
+  const names = Object.keys(session);
+  if (names.length === 0 && saved.size === 0) return null;
+  const set: [string, string][] = [];
+  const remove: string[] = [];
+  for (const name of names) {
+    const value = (session as unknown as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    const json = encodeField(name, value);
+    if (saved.get(name) !== json) set.push([name, json]);
+  }
+  for (const name of saved.keys()) {
+    if ((session as unknown as Record<string, unknown>)[name] === undefined) remove.push(name);
+  }
+  return set.length === 0 && remove.length === 0 ? null : { set, remove };
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The live session, or null when the request has none (see `sessionErrorCode`). Set by `sessions.middleware()`. */
+      session: Session | null;
+      /** Why `session` is null (`SESSION_MISSING`, `SESSION_EXPIRED`, ...); null when there is a session. */
+      sessionErrorCode: SessionErrorCode | null;
+    }
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The only module that knows Redis key names and runs the scripts. The rest of the package
+ * talks to it through five operations: resolve, login, save, logout and revokeUser.
+ * Every call is one round trip (EVALSHA, with EVAL once after NOSCRIPT), bounded by the
+ * store timeout, and fails fast while the client is known to be disconnected.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { SessionError } from './errors';
+import { LOGIN, LOGOUT, REPLY, RESOLVE, SAVE, type Script } from './scripts';
+import { userTagOf, type SessionRef } from './token';
+
+/** A session as Redis holds it; times are ms since the epoch, from Redis's clock. */
+export interface StoredSession {
+  userId: string;
+  sessionId: string;
+  createdAt: number;
+  lastActiveAt: number;
+  /** 0 when there is no absolute lifetime. */
+  absoluteDeadline: number;
+  /** App data: field name to its JSON text. */
+  data: Map<string, string>;
+}
+
+/** Resolve's answer: the session, or why there is none. */
+export type ResolveResult = StoredSession | 'SESSION_EXPIRED' | 'SESSION_DISPLACED';
+
+/** What the store needs from the frozen configuration. */
+export interface StoreConfig {
+  readonly redis: Redis | Cluster;
+  readonly keyPrefix: string;
+  readonly idleMs: number;
+  readonly absoluteMs: number;
+  readonly indexTtlMs: number;
+  readonly storeTimeoutMs: number;
+}
+
+const DATA_PREFIX = 'd:';
+const OFFLINE = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
+
+/** The session operations, bound to one Redis client and configuration. */
+export type SessionStore = ReturnType<typeof createStore>;
+
+/** Builds the store for a manager. Key prefixes and script arguments are computed once, here. */
+export function createStore(config: StoreConfig) {
+  const { redis, keyPrefix, storeTimeoutMs } = config;
+  const idle = String(config.idleMs);
+  const absolute = String(config.absoluteMs);
+  const indexTtl = String(config.indexTtlMs);
+
+  const keysOf = (userTag: string): [string, string] => [
+    `${keyPrefix}{${userTag}}:s`,
+    `${keyPrefix}{${userTag}}:u`,
+  ];
+
+  function run(script: Script, keys: [string, string], args: (string | Buffer)[]): Promise<unknown> {
+    if (OFFLINE.has(redis.status)) {
+      return Promise.reject(unavailable(new Error(`Redis connection is ${redis.status}`)));
+    }
+    const call = redis.evalsha(script.sha, 2, keys[0], keys[1], ...args).catch((err: Error) => {
+      if (!String(err?.message).startsWith('NOSCRIPT')) throw err;
+      return redis.eval(script.source, 2, keys[0], keys[1], ...args);
+    });
+    return withTimeout(call, storeTimeoutMs);
+  }
+
+  return {
+    /** Looks the session up and, if it is live and current, refreshes its idle TTL and the index's. */
+    async resolve(ref: SessionRef): Promise<ResolveResult> {
+      const reply = await run(RESOLVE, keysOf(ref.userTag), [ref.tokenHash, idle, indexTtl]);
+      if (reply === REPLY.EXPIRED) return 'SESSION_EXPIRED';
+      if (reply === REPLY.DISPLACED) return 'SESSION_DISPLACED';
+      if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) throw badReply('resolve', reply);
+      return decodeSession(reply[0] as number, reply[1] as string[]);
+    },
+
+    /** Makes a new session the user's only one, displacing any previous one. */
+    async login(
+      ref: SessionRef,
+      userId: string,
+      sessionId: string,
+      data: [string, string][],
+    ): Promise<{ createdAt: number; absoluteDeadline: number; displaced: boolean }> {
+      const args: (string | Buffer)[] = [ref.tokenHash, sessionId, userId, idle, absolute, indexTtl];
+      for (const [name, json] of data) args.push(DATA_PREFIX + name, json);
+      const reply = await run(LOGIN, keysOf(ref.userTag), args);
+      if (!Array.isArray(reply) || reply.length !== 3) throw badReply('login', reply);
+      return { createdAt: Number(reply[0]), absoluteDeadline: Number(reply[1]), displaced: reply[2] === 1 };
+    },
+
+    /** Writes changed data fields, only if the session is still the user's current one. */
+    async save(ref: SessionRef, set: [string, string][], remove: string[]): Promise<'OK' | 'SESSION_EXPIRED' | 'SESSION_DISPLACED'> {
+      const args: (string | Buffer)[] = [ref.tokenHash, String(set.length)];
+      for (const [name, json] of set) args.push(DATA_PREFIX + name, json);
+      for (const name of remove) args.push(DATA_PREFIX + name);
+      const reply = await run(SAVE, keysOf(ref.userTag), args);
+      if (reply === REPLY.OK) return 'OK';
+      if (reply === REPLY.EXPIRED) return 'SESSION_EXPIRED';
+      if (reply === REPLY.DISPLACED) return 'SESSION_DISPLACED';
+      throw badReply('save', reply);
+    },
+
+    /** Ends the session, unless a newer login already replaced it. True if it was deleted. */
+    async logout(ref: SessionRef): Promise<boolean> {
+      return (await run(LOGOUT, keysOf(ref.userTag), [ref.tokenHash])) === 1;
+    },
+
+    /** Ends whatever session the user has. True if there was one. */
+    async revokeUser(userId: string): Promise<boolean> {
+      const [session, index] = keysOf(userTagOf(userId));
+      if (OFFLINE.has(redis.status)) throw unavailable(new Error(`Redis connection is ${redis.status}`));
+      const deleted = await withTimeout(redis.del(session, index), storeTimeoutMs);
+      return Number(deleted) > 0;
+    },
+  };
+}
+
+function decodeSession(now: number, fields: string[]): StoredSession {
+  const session: StoredSession = {
+    userId: '',
+    sessionId: '',
+    createdAt: 0,
+    lastActiveAt: now,
+    absoluteDeadline: 0,
+    data: new Map(),
+  };
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i];
+    const value = fields[i + 1];
+    if (name === 'u') session.userId = value;
+    else if (name === 'i') session.sessionId = value;
+    else if (name === 'c') session.createdAt = Number(value);
+    else if (name === 'x') session.absoluteDeadline = Number(value);
+    else if (name.startsWith(DATA_PREFIX)) session.data.set(name.slice(DATA_PREFIX.length), value);
+  }
+  return session;
+}
+
+function unavailable(cause: unknown): SessionError {
+  if (cause instanceof SessionError) return cause;
+  return new SessionError('SESSION_STORE_UNAVAILABLE', undefined, { cause });
+}
+
+function badReply(operation: string, reply: unknown): SessionError {
+  const shape = Array.isArray(reply) ? `array of ${reply.length}` : typeof reply;
+  return unavailable(new TypeError(`unexpected reply to ${operation} from Redis: ${shape}`));
+}
+
+/** Settles with the call, or rejects with SESSION_STORE_UNAVAILABLE after `ms`. A late reply is ignored. */
+function withTimeout<T>(call: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(unavailable(new Error(`Redis did not answer within ${ms} ms`))), ms);
+    timer.unref();
+    call.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(unavailable(err));
+      },
+    );
+  });
+}

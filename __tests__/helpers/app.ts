@@ -9,8 +9,15 @@ import { createSessionManager, type SessionManager, type SessionManagerOptions }
 /** The cookie-parser secret the test apps sign with. */
 export const TEST_SECRET = 'test-secret-for-cookie-signing-0123456789';
 
+/** Extra routes a test file mounts after the middleware. */
+export type ExtraRoutes = (app: Express, sessions: SessionManager) => void;
+
 /** Builds the test app around a manager made from `options`. */
-export function buildApp(redis: Redis | Cluster, options: Partial<SessionManagerOptions> = {}): { app: Express; sessions: SessionManager } {
+export function buildApp(
+  redis: Redis | Cluster,
+  options: Partial<SessionManagerOptions> = {},
+  routes?: ExtraRoutes,
+): { app: Express; sessions: SessionManager } {
   const sessions = createSessionManager({ redis, ...options });
   const app = express();
   app.use(cookieParser(TEST_SECRET));
@@ -43,6 +50,7 @@ export function buildApp(redis: Redis | Cluster, options: Partial<SessionManager
   app.get('/public', (req, res) => {
     res.json({ signedIn: req.session !== null, code: req.sessionErrorCode });
   });
+  routes?.(app, sessions);
   app.use((err: { status?: number; code?: string; message: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(err.status ?? 500).json({ error: { code: err.code ?? 'INTERNAL', message: err.message } });
   });

@@ -1,0 +1,73 @@
+/**
+ * Shared plumbing for the behaviour suites: one app per test file on a target Redis with a
+ * private key prefix, sign-in helpers, and a key scan that works on a single Redis and a Cluster.
+ */
+import { createHmac } from 'node:crypto';
+import type { Express } from 'express';
+import Redis, { Cluster } from 'ioredis';
+import request from 'supertest';
+import type { SessionManager, SessionManagerOptions } from '../../lib';
+import { buildApp, TEST_SECRET, type ExtraRoutes } from './app';
+import { uniquePrefix, type Target } from './targets';
+
+/** What a behaviour test file works with; filled in by beforeAll. */
+export interface SuiteContext {
+  redis: Redis | Cluster;
+  app: Express;
+  sessions: SessionManager;
+  prefix: string;
+}
+
+/** Registers beforeAll/afterAll that build the test app on `target` with `options`. */
+export function useApp(target: Target, options: Partial<SessionManagerOptions> = {}, routes?: ExtraRoutes): SuiteContext {
+  const ctx = {} as SuiteContext;
+  beforeAll(() => {
+    ctx.redis = target.connect();
+    ctx.prefix = uniquePrefix();
+    Object.assign(ctx, buildApp(ctx.redis, { keyPrefix: ctx.prefix, ...options }, routes));
+  });
+  afterAll(async () => {
+    await ctx.redis.quit();
+  });
+  return ctx;
+}
+
+/** Signs `userId` in through POST /login and returns the `name=value` cookie pair to send back. */
+export async function signIn(app: Express, userId: string, data?: object): Promise<string> {
+  const res = await request(app).post('/login').send({ userId, data });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return sessionCookieOf(res.headers['set-cookie']);
+}
+
+/** The `name=value` part of the session cookie in a Set-Cookie header. */
+export function sessionCookieOf(setCookie: string | string[] | undefined, name = 'ess_sid'): string {
+  const all = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
+  const line = all.find((c) => c.startsWith(`${name}=`));
+  if (!line) throw new Error(`no ${name} cookie in ${JSON.stringify(setCookie)}`);
+  return line.split(';')[0];
+}
+
+/** The raw `<userTag>.<token>` value inside a signed cookie pair. */
+export function rawValueOf(cookiePair: string): string {
+  const value = decodeURIComponent(cookiePair.slice(cookiePair.indexOf('=') + 1));
+  return value.slice(2, value.lastIndexOf('.'));
+}
+
+/** Signs a value the way cookie-parser expects, with the test secret. */
+export function signCookieValue(value: string, secret = TEST_SECRET): string {
+  const signature = createHmac('sha256', secret).update(value).digest('base64').replace(/=+$/, '');
+  return encodeURIComponent(`s:${value}.${signature}`);
+}
+
+/** Every key under `prefix`, on every master of a Cluster or on the single server. */
+export async function keysWithPrefix(redis: Redis | Cluster, prefix: string): Promise<string[]> {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const keys: string[] = [];
+  for (const node of nodes) keys.push(...(await node.keys(`${prefix}*`)));
+  return keys.sort();
+}
+
+/** Resolves after `ms`; only for waiting out real TTLs. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

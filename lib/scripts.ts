@@ -24,7 +24,10 @@ export const REPLY = { OK: 1, EXPIRED: 2, DISPLACED: 3 } as const;
 const NOW = `local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
 
-/** ARGV: token hash, idle ms, index ttl ms. Returns 2 | 3 | {now, fields}. Refreshes both TTLs. */
+/**
+ * ARGV: token hash, idle ms, index ttl ms. Returns 2 | 3 | {now, fields}. Refreshes both TTLs;
+ * neither outlives the absolute deadline.
+ */
 export const RESOLVE = script(`
 local current = redis.call('GET', KEYS[2])
 if current ~= ARGV[1] then
@@ -36,6 +39,7 @@ local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return 2 end
 ${NOW}
 local ttl = tonumber(ARGV[2])
+local indexTtl = tonumber(ARGV[3])
 local deadline = 0
 for i = 1, #fields, 2 do
   if fields[i] == 'x' then deadline = tonumber(fields[i + 1]) break end
@@ -47,10 +51,11 @@ if deadline > 0 then
     return 2
   end
   if left < ttl then ttl = left end
+  if left < indexTtl then indexTtl = left end
 end
 redis.call('HSET', KEYS[1], 'a', now)
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], indexTtl)
 return {now, fields}
 `);
 
@@ -62,15 +67,17 @@ export const LOGIN = script(`
 ${NOW}
 local ttl = tonumber(ARGV[4])
 local absolute = tonumber(ARGV[5])
+local indexTtl = tonumber(ARGV[6])
 local deadline = 0
 if absolute > 0 then
   deadline = now + absolute
   if absolute < ttl then ttl = absolute end
+  if absolute < indexTtl then indexTtl = absolute end
 end
 local displaced = redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'u', ARGV[3], 'i', ARGV[2], 'c', now, 'a', now, 'x', deadline, unpack(ARGV, 7))
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[6])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', indexTtl)
 return {now, deadline, displaced}
 `);
 

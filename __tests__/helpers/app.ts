@@ -56,3 +56,19 @@ export function buildApp(
   });
   return { app, sessions };
 }
+
+/** The session data the tests use, declared the way apps declare theirs. */
+declare module '../../lib' {
+  interface SessionData {
+    theme: string;
+    cart: string[];
+    visits: number;
+    a: number | null;
+    b: number;
+    note: string;
+    left: string;
+    right: string;
+    owner: string;
+    extra: number;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Cost on the wire: exactly one Redis command per request that carries a session cookie, none
+ * for a request without one, one per login; counted with MONITOR on a private server.
+ */
+import Redis from 'ioredis';
+import request from 'supertest';
+import { buildApp } from './helpers/app';
+import { startRedis, type RedisServer } from './helpers/redis-servers';
+import { sessionCookieOf, sleep } from './helpers/suite';
+
+let server: RedisServer;
+let redis: Redis;
+let monitorSource: Redis;
+let monitor: Awaited<ReturnType<Redis['monitor']>>;
+let appAddress = '';
+const seen: string[][] = [];
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.port, server.host);
+  const info = String(await redis.client('INFO'));
+  appAddress = /addr=(\S+)/.exec(info)![1];
+  monitorSource = new Redis(server.port, server.host);
+  monitor = await monitorSource.monitor();
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source === appAddress) seen.push(args);
+  });
+});
+
+afterAll(async () => {
+  monitor.disconnect();
+  monitorSource.disconnect();
+  redis.disconnect();
+  await server.destroy();
+});
+
+/** The commands the app's client sent while `run` ran (MONITOR output arrives asynchronously). */
+async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
+  await redis.ping();
+  await sleep(50);
+  seen.length = 0;
+  await run();
+  await redis.ping();
+  await sleep(100);
+  return seen.map((args) => args[0].toUpperCase()).filter((name) => name !== 'PING');
+}
+
+test('one EVALSHA per authenticated request, none per anonymous request, one per login', async () => {
+  const { app } = buildApp(redis);
+  const warm = await request(app).post('/login').send({ userId: 'warm-up' });
+  await request(app).get('/me').set('Cookie', sessionCookieOf(warm.headers['set-cookie']));
+  await request(app).post('/data').set('Cookie', sessionCookieOf(warm.headers['set-cookie'])).send({ x: 1 });
+
+  let cookie = '';
+  const login = await commandsDuring(async () => {
+    cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'counted' })).headers['set-cookie']);
+  });
+  expect(login).toEqual(['EVALSHA']);
+
+  const authenticated = await commandsDuring(async () => {
+    for (let i = 0; i < 20; i++) expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+  });
+  expect(authenticated).toEqual(Array(20).fill('EVALSHA'));
+
+  const anonymous = await commandsDuring(async () => {
+    for (let i = 0; i < 20; i++) await request(app).get('/public');
+    for (let i = 0; i < 5; i++) await request(app).get('/me').set('Cookie', 'ess_sid=garbage');
+  });
+  expect(anonymous).toEqual([]);
+
+  const unchangedData = await commandsDuring(() => request(app).get('/me').set('Cookie', cookie));
+  expect(unchangedData).toEqual(['EVALSHA']);
+});
+
+test('after SCRIPT FLUSH the scripts are loaded again once (NOSCRIPT fallback) and keep working', async () => {
+  const { app } = buildApp(redis);
+  const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'flushed' })).headers['set-cookie']);
+  await redis.script('FLUSH');
+  const commands = await commandsDuring(async () => {
+    expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+    expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+  });
+  expect(commands).toEqual(['EVALSHA', 'EVAL', 'EVALSHA']);
+});

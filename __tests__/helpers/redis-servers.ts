@@ -209,9 +209,10 @@ function parseClusterNodes(text: string): ClusterNodeLine[] {
 /**
  * Starts a Redis Cluster of `masters` masters with `replicas` replicas each, created with
  * `redis-cli --cluster create`, and waits until every node reports `cluster_state:ok` and every
- * replica is in sync. A short `nodeTimeoutMs` makes failovers take seconds.
+ * replica is in sync. A short `nodeTimeoutMs` makes failovers take seconds. `args` are extra
+ * redis-server options for every node, e.g. ['--cluster-require-full-coverage', 'no'].
  */
-export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 1000 } = {}): Promise<RedisCluster> {
+export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 1000, args = [] as string[] } = {}): Promise<RedisCluster> {
   const nodes: RedisServer[] = [];
   const live = (): RedisServer[] => nodes.filter((n) => n.running);
   const destroy = async (): Promise<void> => {
@@ -220,7 +221,7 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
       const port = await freeClusterPort();
-      nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs)], { port }));
+      nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs), ...args], { port }));
     }
     const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
     await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);

@@ -1,10 +1,11 @@
 /**
  * Chooses the demo's Redis deployment from environment variables and builds the ioredis client:
- *   REDIS_URL                                  one server, e.g. redis://127.0.0.1:6379 (the default)
+ *   REDIS_URL                                  one server, e.g. redis://127.0.0.1:6379
  *   REDIS_CLUSTER_NODES                        Redis Cluster seeds, e.g. 10.0.0.1:7000,10.0.0.2:7000
  *   REDIS_SENTINELS + REDIS_SENTINEL_NAME      Sentinel addresses and the master name they monitor
  *   REDIS_PASSWORD                             optional; for the data nodes of a Cluster or Sentinel setup
- * Set at most one of the three deployments. Bad values throw `RedisEnvError` naming the variable.
+ * Set at most one of the three deployments (none: `parseRedisEnv` says null, `redisFromEnv` uses
+ * redis://127.0.0.1:6379). Bad values throw `RedisEnvError` naming the variable.
  */
 import Redis, { Cluster } from 'ioredis';
 
@@ -35,8 +36,8 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** Reconnect quickly (at most every 500 ms) so traffic recovers soon after Redis or a failover is back. */
 const retryStrategy = (attempt: number): number => Math.min(attempt * 50, 500);
 
-/** Reads the deployment from `env` without connecting. Throws {@link RedisEnvError}. */
-export function parseRedisEnv(env: Record<string, string | undefined>): RedisDeployment {
+/** Reads the deployment from `env` without connecting; `null` when no Redis variable is set. Throws {@link RedisEnvError}. */
+export function parseRedisEnv(env: Record<string, string | undefined>): RedisDeployment | null {
   const value = (name: string): string | undefined => {
     const raw = env[name]?.trim();
     return raw ? raw : undefined;
@@ -57,12 +58,13 @@ export function parseRedisEnv(env: Record<string, string | undefined>): RedisDep
     return { kind: 'sentinel', sentinels: parseAddresses('REDIS_SENTINELS', sentinels), name, ...(password ? { password } : {}) };
   }
   if (password) throw new RedisEnvError('REDIS_PASSWORD is for REDIS_CLUSTER_NODES or REDIS_SENTINELS; put the password in REDIS_URL instead (redis://:secret@host:6379).');
-  const single = url ?? DEFAULT_REDIS_URL;
+  if (!url) return null;
+  const single = url;
   let parsed: URL;
   try {
     parsed = new URL(single);
   } catch {
-    throw new RedisEnvError(`REDIS_URL is not a URL: ${JSON.stringify(single)}; expected redis://host:port.`);
+    throw new RedisEnvError(`REDIS_URL is not a URL: ${JSON.stringify(redact(single))}; expected redis://host:port.`);
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new RedisEnvError(`REDIS_URL must start with redis:// or rediss://; received ${parsed.protocol}//...`);
@@ -83,23 +85,43 @@ function parseAddresses(variable: string, list: string): RedisAddress[] {
   });
 }
 
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/** How to name a deployment in logs: addresses only, never a password. */
+export function describeDeployment(deployment: RedisDeployment): string {
+  const list = (addresses: RedisAddress[]): string => addresses.map((a) => `${a.host}:${a.port}`).join(',');
+  if (deployment.kind === 'cluster') return `Redis Cluster ${list(deployment.nodes)}`;
+  if (deployment.kind === 'sentinel') return `Sentinel master "${deployment.name}" via ${list(deployment.sentinels)}`;
+  return redact(deployment.url);
+}
+
 /**
- * Builds the ioredis client for the deployment in `env` (default: `process.env`): a `Redis`, a
- * `Redis` that finds its master through Sentinel, or a `Cluster`. It connects in the background;
- * the caller owns it (attach an `error` listener, `quit()` on shutdown). Throws {@link RedisEnvError}.
+ * The ioredis client for a deployment: a `Redis`, a `Redis` that finds its master through
+ * Sentinel (and switches on its failover notices), or a `Cluster`. The caller owns it.
+ */
+export function clientFor(deployment: RedisDeployment, { lazyConnect = false } = {}): Redis | Cluster {
+  switch (deployment.kind) {
+    case 'cluster':
+      return new Cluster(deployment.nodes, { lazyConnect, clusterRetryStrategy: retryStrategy, redisOptions: { password: deployment.password } });
+    case 'sentinel':
+      return new Redis({ sentinels: deployment.sentinels, name: deployment.name, password: deployment.password, failoverDetector: true, retryStrategy, lazyConnect });
+    default:
+      return new Redis(deployment.url, { retryStrategy, lazyConnect });
+  }
+}
+
+/**
+ * Builds the ioredis client for the deployment in `env` (default: `process.env`; none set:
+ * {@link DEFAULT_REDIS_URL}). It connects in the background; the caller owns it (attach an
+ * `error` listener, `quit()` on shutdown). Throws {@link RedisEnvError}.
  * @example
  * const redis = redisFromEnv();
  * redis.on('error', (err) => console.error('redis:', err.message));
  * const sessions = createSessionManager({ redis });
  */
 export function redisFromEnv(env: Record<string, string | undefined> = process.env): Redis | Cluster {
-  const deployment = parseRedisEnv(env);
-  switch (deployment.kind) {
-    case 'cluster':
-      return new Cluster(deployment.nodes, { clusterRetryStrategy: retryStrategy, redisOptions: { password: deployment.password } });
-    case 'sentinel':
-      return new Redis({ sentinels: deployment.sentinels, name: deployment.name, password: deployment.password, failoverDetector: true, retryStrategy });
-    default:
-      return new Redis(deployment.url, { retryStrategy });
-  }
+  return clientFor(parseRedisEnv(env) ?? { kind: 'single', url: DEFAULT_REDIS_URL });
 }

@@ -5,12 +5,19 @@
  * connect through redisFromEnv too.)
  */
 import Redis, { Cluster } from 'ioredis';
-import { DEFAULT_REDIS_URL, parseRedisEnv, redisFromEnv, RedisEnvError } from '../../demo-app/redis-from-env';
+import { DEFAULT_REDIS_URL, describeDeployment, parseRedisEnv, redisFromEnv, RedisEnvError } from '../../demo-app/redis-from-env';
 
 describe('parseRedisEnv', () => {
-  test('nothing set means the local default server', () => {
-    expect(parseRedisEnv({})).toEqual({ kind: 'single', url: DEFAULT_REDIS_URL });
-    expect(parseRedisEnv({ REDIS_URL: '  ', REDIS_CLUSTER_NODES: '' })).toEqual({ kind: 'single', url: DEFAULT_REDIS_URL });
+  test('nothing set means no deployment chosen (redisFromEnv then uses the local default)', () => {
+    expect(parseRedisEnv({})).toBeNull();
+    expect(parseRedisEnv({ REDIS_URL: '  ', REDIS_CLUSTER_NODES: '' })).toBeNull();
+    expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
+  });
+
+  test('descriptions for logs name the addresses but never a password', () => {
+    expect(describeDeployment(parseRedisEnv({ REDIS_URL: 'redis://user:pw@cache:6379' })!)).toBe('redis://user:***@cache:6379');
+    expect(describeDeployment(parseRedisEnv({ REDIS_CLUSTER_NODES: 'a:1,b:2', REDIS_PASSWORD: 'pw' })!)).toBe('Redis Cluster a:1,b:2');
+    expect(describeDeployment(parseRedisEnv({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' })!)).toBe('Sentinel master "m" via s:26379');
   });
 
   test('REDIS_URL picks one server', () => {

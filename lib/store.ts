@@ -2,7 +2,10 @@
  * The only module that knows Redis key names and runs the scripts. The rest of the package
  * talks to it through five operations: resolve, login, save, logout and revokeUser.
  * Every call is one round trip (EVALSHA, with EVAL once after NOSCRIPT), bounded by the
- * store timeout, and fails fast while the client is known to be disconnected.
+ * store timeout, and fails fast while the client is known to be disconnected. A command is only
+ * handed to ioredis once its connection is ready: ioredis would otherwise queue it and run it
+ * after reconnecting, long after the request was answered 503 (a late login would displace the
+ * session Redis kept).
  */
 import type { Cluster, Redis } from 'ioredis';
 import { SessionError } from './errors';
@@ -52,15 +55,39 @@ export function createStore(config: StoreConfig) {
     `${keyPrefix}{${userTag}}:u`,
   ];
 
-  function run(script: Script, keys: [string, string], args: (string | Buffer)[]): Promise<unknown> {
-    if (OFFLINE.has(redis.status)) {
-      return Promise.reject(unavailable(new Error(`Redis connection is ${redis.status}`)));
-    }
-    const call = redis.evalsha(script.sha, 2, keys[0], keys[1], ...args).catch((err: Error) => {
-      if (!String(err?.message).startsWith('NOSCRIPT')) throw err;
-      return redis.eval(script.source, 2, keys[0], keys[1], ...args);
+  let ready: Promise<void> | null = null;
+  /** Resolves at the client's next 'ready' event; one shared listener however many requests wait. */
+  const nextReady = (): Promise<void> =>
+    (ready ??= new Promise<void>((resolve) => {
+      redis.once('ready', () => {
+        ready = null;
+        resolve();
+      });
+    }));
+
+  /** Runs `send` as soon as the connection is ready, but never after the store timeout gave up on it. */
+  function whenReady<T>(send: () => Promise<T>): Promise<T> {
+    const status = redis.status;
+    if (status === 'ready') return withTimeout(send(), storeTimeoutMs);
+    if (OFFLINE.has(status)) return Promise.reject(unavailable(new Error(`Redis connection is ${status}`)));
+    if (status === 'wait') redis.connect().catch(() => undefined);
+    let abandoned = false;
+    const call = nextReady().then(() => {
+      if (abandoned) throw new Error('abandoned after the store timeout');
+      return send();
     });
-    return withTimeout(call, storeTimeoutMs);
+    return withTimeout(call, storeTimeoutMs, () => {
+      abandoned = true;
+    });
+  }
+
+  function run(script: Script, keys: [string, string], args: (string | Buffer)[]): Promise<unknown> {
+    return whenReady(() =>
+      redis.evalsha(script.sha, 2, keys[0], keys[1], ...args).catch((err: Error) => {
+        if (!String(err?.message).startsWith('NOSCRIPT')) throw err;
+        return redis.eval(script.source, 2, keys[0], keys[1], ...args);
+      }),
+    );
   }
 
   return {
@@ -107,8 +134,7 @@ export function createStore(config: StoreConfig) {
     /** Ends whatever session the user has. True if there was one. */
     async revokeUser(userId: string): Promise<boolean> {
       const [session, index] = keysOf(userTagOf(userId));
-      if (OFFLINE.has(redis.status)) throw unavailable(new Error(`Redis connection is ${redis.status}`));
-      const deleted = await withTimeout(redis.del(session, index), storeTimeoutMs);
+      const deleted = await whenReady(() => redis.del(session, index));
       return Number(deleted) > 0;
     },
   };
@@ -145,10 +171,16 @@ function badReply(operation: string, reply: unknown): SessionError {
   return unavailable(new TypeError(`unexpected reply to ${operation} from Redis: ${shape}`));
 }
 
-/** Settles with the call, or rejects with SESSION_STORE_UNAVAILABLE after `ms`. A late reply is ignored. */
-function withTimeout<T>(call: Promise<T>, ms: number): Promise<T> {
+/**
+ * Settles with the call, or rejects with SESSION_STORE_UNAVAILABLE after `ms` (calling `onTimeout`).
+ * A late reply is ignored.
+ */
+function withTimeout<T>(call: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(unavailable(new Error(`Redis did not answer within ${ms} ms`))), ms);
+    const timer = setTimeout(() => {
+      onTimeout?.();
+      reject(unavailable(new Error(`Redis did not answer within ${ms} ms`)));
+    }, ms);
     timer.unref();
     call.then(
       (value) => {

@@ -1,10 +1,11 @@
 /**
  * The Redis deployments the behaviour suites run against ("one suite, several targets").
- * Each target hands out an ioredis client connected to the shared server started by
- * global-setup, and a unique key prefix so test files never see each other's data.
+ * Each target hands out an ioredis client connected to a shared deployment started by
+ * global-setup (a single server, a 3-master Redis Cluster), and a unique key prefix so
+ * test files never see each other's data.
  */
 import { randomUUID } from 'node:crypto';
-import Redis, { type Cluster } from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 
 /** One deployment the behaviour suite runs against. */
 export interface Target {
@@ -22,8 +23,17 @@ const single: Target = {
   },
 };
 
+const cluster: Target = {
+  name: 'Redis Cluster',
+  connect() {
+    const ports = (process.env.ESS_TEST_CLUSTER_PORTS ?? '').split(',').filter(Boolean).map(Number);
+    if (ports.length === 0) throw new Error('ESS_TEST_CLUSTER_PORTS is not set: run the tests through jest (npm test), whose global setup starts the cluster.');
+    return new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })));
+  },
+};
+
 /** Every target the behaviour suite runs against. */
-export const TARGETS: Target[] = [single];
+export const TARGETS: Target[] = [single, cluster];
 
 /** A key prefix no other test file uses. */
 export function uniquePrefix(): string {

@@ -1,0 +1,127 @@
+/**
+ * Chooses the demo's Redis deployment from environment variables and builds the ioredis client:
+ *   REDIS_URL                                  one server, e.g. redis://127.0.0.1:6379
+ *   REDIS_CLUSTER_NODES                        Redis Cluster seeds, e.g. 10.0.0.1:7000,10.0.0.2:7000
+ *   REDIS_SENTINELS + REDIS_SENTINEL_NAME      Sentinel addresses and the master name they monitor
+ *   REDIS_PASSWORD                             optional; for the data nodes of a Cluster or Sentinel setup
+ * Set at most one of the three deployments (none: `parseRedisEnv` says null, `redisFromEnv` uses
+ * redis://127.0.0.1:6379). Bad values throw `RedisEnvError` naming the variable.
+ */
+import Redis, { Cluster } from 'ioredis';
+
+/** A `host:port` address. */
+export interface RedisAddress {
+  host: string;
+  port: number;
+}
+
+/** The deployment the environment describes, before any connection is made. */
+export type RedisDeployment =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; nodes: RedisAddress[]; password?: string }
+  | { kind: 'sentinel'; sentinels: RedisAddress[]; name: string; password?: string };
+
+/** A missing, conflicting or malformed Redis variable; `code` is always `INVALID_REDIS_ENV`. */
+export class RedisEnvError extends Error {
+  readonly code = 'INVALID_REDIS_ENV';
+  constructor(message: string) {
+    super(`demo-app: ${message}`);
+    this.name = 'RedisEnvError';
+  }
+}
+
+/** Used when none of the deployment variables is set. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Reconnect quickly (at most every 500 ms) so traffic recovers soon after Redis or a failover is back. */
+const retryStrategy = (attempt: number): number => Math.min(attempt * 50, 500);
+
+/** Reads the deployment from `env` without connecting; `null` when no Redis variable is set. Throws {@link RedisEnvError}. */
+export function parseRedisEnv(env: Record<string, string | undefined>): RedisDeployment | null {
+  const value = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    return raw ? raw : undefined;
+  };
+  const url = value('REDIS_URL');
+  const clusterNodes = value('REDIS_CLUSTER_NODES');
+  const sentinels = value('REDIS_SENTINELS');
+  const name = value('REDIS_SENTINEL_NAME');
+  const password = value('REDIS_PASSWORD');
+
+  const chosen = [url && 'REDIS_URL', clusterNodes && 'REDIS_CLUSTER_NODES', sentinels && 'REDIS_SENTINELS'].filter(Boolean);
+  if (chosen.length > 1) throw new RedisEnvError(`set only one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS; found ${chosen.join(' and ')}.`);
+  if (name && !sentinels) throw new RedisEnvError('REDIS_SENTINEL_NAME is set but REDIS_SENTINELS is not: give the sentinel addresses too.');
+
+  if (clusterNodes) return { kind: 'cluster', nodes: parseAddresses('REDIS_CLUSTER_NODES', clusterNodes), ...(password ? { password } : {}) };
+  if (sentinels) {
+    if (!name) throw new RedisEnvError('REDIS_SENTINELS needs REDIS_SENTINEL_NAME: the master name the sentinels monitor (e.g. mymaster).');
+    return { kind: 'sentinel', sentinels: parseAddresses('REDIS_SENTINELS', sentinels), name, ...(password ? { password } : {}) };
+  }
+  if (password) throw new RedisEnvError('REDIS_PASSWORD is for REDIS_CLUSTER_NODES or REDIS_SENTINELS; put the password in REDIS_URL instead (redis://:secret@host:6379).');
+  if (!url) return null;
+  const single = url;
+  let parsed: URL;
+  try {
+    parsed = new URL(single);
+  } catch {
+    throw new RedisEnvError(`REDIS_URL is not a URL: ${JSON.stringify(redact(single))}; expected redis://host:port.`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new RedisEnvError(`REDIS_URL must start with redis:// or rediss://; received ${parsed.protocol}//...`);
+  }
+  return { kind: 'single', url: single };
+}
+
+/** Parses a comma-separated list of `host:port` (IPv6 as `[::1]:port`). */
+function parseAddresses(variable: string, list: string): RedisAddress[] {
+  return list.split(',').map((entry) => {
+    const item = entry.trim();
+    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(item);
+    const port = match ? Number(match[2]) : 0;
+    if (!match || port < 1 || port > 65535) {
+      throw new RedisEnvError(`${variable} has a bad entry ${JSON.stringify(item)}; expected comma-separated host:port, e.g. 10.0.0.1:7000,10.0.0.2:7000.`);
+    }
+    return { host: match[1].replace(/^\[|\]$/g, ''), port };
+  });
+}
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/** How to name a deployment in logs: addresses only, never a password. */
+export function describeDeployment(deployment: RedisDeployment): string {
+  const list = (addresses: RedisAddress[]): string => addresses.map((a) => `${a.host}:${a.port}`).join(',');
+  if (deployment.kind === 'cluster') return `Redis Cluster ${list(deployment.nodes)}`;
+  if (deployment.kind === 'sentinel') return `Sentinel master "${deployment.name}" via ${list(deployment.sentinels)}`;
+  return redact(deployment.url);
+}
+
+/**
+ * The ioredis client for a deployment: a `Redis`, a `Redis` that finds its master through
+ * Sentinel (and switches on its failover notices), or a `Cluster`. The caller owns it.
+ */
+export function clientFor(deployment: RedisDeployment, { lazyConnect = false } = {}): Redis | Cluster {
+  switch (deployment.kind) {
+    case 'cluster':
+      return new Cluster(deployment.nodes, { lazyConnect, clusterRetryStrategy: retryStrategy, redisOptions: { password: deployment.password } });
+    case 'sentinel':
+      return new Redis({ sentinels: deployment.sentinels, name: deployment.name, password: deployment.password, failoverDetector: true, retryStrategy, lazyConnect });
+    default:
+      return new Redis(deployment.url, { retryStrategy, lazyConnect });
+  }
+}
+
+/**
+ * Builds the ioredis client for the deployment in `env` (default: `process.env`; none set:
+ * {@link DEFAULT_REDIS_URL}). It connects in the background; the caller owns it (attach an
+ * `error` listener, `quit()` on shutdown). Throws {@link RedisEnvError}.
+ * @example
+ * const redis = redisFromEnv();
+ * redis.on('error', (err) => console.error('redis:', err.message));
+ * const sessions = createSessionManager({ redis });
+ */
+export function redisFromEnv(env: Record<string, string | undefined> = process.env): Redis | Cluster {
+  return clientFor(parseRedisEnv(env) ?? { kind: 'single', url: DEFAULT_REDIS_URL });
+}

@@ -58,8 +58,8 @@ export function signInPage({ reason, error, username = '' }: SignInView): string
   ${banner ? html`<p class="banner ${banner.tone}" role="status" data-reason="${reason}">${banner.text}</p>` : ''}
   ${error ? html`<p class="banner error" role="alert">${error}</p>` : ''}
   <form method="post" action="/login" class="stack">
-    <label>Username <input name="username" value="${username}" maxlength="${MAX_USERNAME}" autocomplete="username" required autofocus></label>
-    <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+    <label>Username <input name="username" value="${username}" maxlength="${MAX_USERNAME}" autocomplete="username" required ${username ? '' : 'autofocus'}></label>
+    <label>Password <input name="password" type="password" autocomplete="current-password" required ${username ? 'autofocus' : ''}></label>
     <button type="submit">Sign in</button>
   </form>
   <p class="hint">Demo accounts: <strong>any username</strong> with the password <code>${DEMO_PASSWORD}</code>.</p>
@@ -92,8 +92,8 @@ export function homePage({ session, idleTimeout, absoluteTimeout, pollSeconds }:
     <dt>Session handle</dt><dd><code data-field="sessionId">${session.sessionId}</code></dd>
     <dt>Signed in</dt><dd>${time('createdAt', session.createdAt)}</dd>
     <dt>Last active</dt><dd>${time('lastActiveAt', session.lastActiveAt)}</dd>
-    <dt>Idle expiry</dt><dd>${time('idleExpiresAt', session.idleExpiresAt)} <span class="note">after ${duration(idleTimeout)} without a request</span></dd>
-    <dt>Absolute expiry</dt><dd>${session.absoluteExpiresAt ? html`${time('absoluteExpiresAt', session.absoluteExpiresAt)} <span class="note">${duration(absoluteTimeout as number)} after sign-in, however active</span>` : 'none (turned off)'}</dd>
+    <dt>Idle expiry</dt><dd>${time('idleExpiresAt', session.idleExpiresAt)} <span class="note">(${duration(idleTimeout)} unused)</span></dd>
+    <dt>Absolute expiry</dt><dd>${session.absoluteExpiresAt ? html`${time('absoluteExpiresAt', session.absoluteExpiresAt)} <span class="note">(${duration(absoluteTimeout as number)} after sign-in)</span>` : 'none (turned off)'}</dd>
     <dt>Expires</dt><dd>${time('expiresAt', session.expiresAt)} <span class="note" data-countdown></span></dd>
   </dl>
   <form method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form>
@@ -101,8 +101,8 @@ export function homePage({ session, idleTimeout, absoluteTimeout, pollSeconds }:
 <section class="card muted">
   <h2>Now sign in as <code>${session.userId}</code> somewhere else</h2>
   <p>Use another browser or a private window. Within ${pollSeconds} seconds this page notices that its session was
-  displaced and sends you to the sign-in page. Each check counts as activity, so an open, visible tab does not idle out;
-  checks pause while the tab is hidden.</p>
+  displaced and sends you to the sign-in page. Each check is a request, so it counts as activity; checks pause while
+  the tab is hidden.</p>
 </section>
 <script src="/live.js"></script>`);
 }

@@ -33,7 +33,7 @@
     if (!el || !out) return;
     var left = Math.max(0, Math.round((new Date(el.getAttribute('datetime')).getTime() - Date.now()) / 1000));
     var min = Math.floor(left / 60);
-    out.textContent = left > 0 ? 'in ' + (min > 0 ? min + ' min ' : '') + (left % 60) + ' s if unused' : 'now';
+    out.textContent = left > 0 ? '(in ' + (min > 0 ? min + ' min ' : '') + (left % 60) + ' s if unused)' : '(now)';
   }
 
   function status(tone, text) {
@@ -70,6 +70,7 @@
     if (el) showTime(name, el.getAttribute('datetime'));
   });
   countdown();
+  check();
   setInterval(countdown, 1000);
   setInterval(check, pollMs);
   document.addEventListener('visibilitychange', check);

@@ -1,0 +1,67 @@
+/**
+ * The demo's settings from the environment (pure logic, no Redis): defaults, the values a person
+ * may try by hand, and one clear error per bad value. Also which Redis REDIS_URL selects.
+ */
+import { DEFAULTS, DemoConfigError, readConfig } from '../../demo-app/config';
+import { redisFromEnv } from '../../demo-app/redis';
+
+const SECRET = 'a-secret-of-at-least-thirty-two-characters';
+
+test('with nothing set: port 3000 on 127.0.0.1, the package default timeouts, and a random secret', () => {
+  const a = readConfig({});
+  const b = readConfig({});
+  expect(a).toMatchObject({ port: 3000, host: '127.0.0.1', idleTimeout: 1800, absoluteTimeout: 28800, secretIsRandom: true });
+  expect(a.secret).toMatch(/^[0-9a-f]{64}$/);
+  expect(a.secret).not.toBe(b.secret);
+  expect(DEFAULTS).toMatchObject({ idleTimeout: 1800, absoluteTimeout: 28800 });
+});
+
+test('reads PORT, HOST, SESSION_SECRET and both timeouts', () => {
+  const config = readConfig({ PORT: '0', HOST: '0.0.0.0', SESSION_SECRET: SECRET, SESSION_IDLE_TIMEOUT: '2', SESSION_ABSOLUTE_TIMEOUT: '10.5' });
+  expect(config).toEqual({ port: 0, host: '0.0.0.0', secret: SECRET, secretIsRandom: false, idleTimeout: 2, absoluteTimeout: 10.5 });
+});
+
+test('SESSION_ABSOLUTE_TIMEOUT=off turns the absolute limit off', () => {
+  expect(readConfig({ SESSION_ABSOLUTE_TIMEOUT: 'off' }).absoluteTimeout).toBe(false);
+});
+
+test('empty values count as unset', () => {
+  expect(readConfig({ PORT: '', SESSION_IDLE_TIMEOUT: ' ', SESSION_SECRET: '' })).toMatchObject({ port: 3000, idleTimeout: 1800, secretIsRandom: true });
+});
+
+test.each([
+  [{ PORT: 'eighty' }, 'PORT must be a whole number from 0 to 65535; received "eighty".'],
+  [{ PORT: '70000' }, 'PORT must be a whole number from 0 to 65535; received "70000".'],
+  [{ SESSION_IDLE_TIMEOUT: '0' }, 'SESSION_IDLE_TIMEOUT must be a positive number of seconds, e.g. 60; received "0".'],
+  [{ SESSION_IDLE_TIMEOUT: '-5' }, 'SESSION_IDLE_TIMEOUT must be a positive number of seconds, e.g. 60; received "-5".'],
+  [{ SESSION_IDLE_TIMEOUT: '30m' }, 'SESSION_IDLE_TIMEOUT must be a positive number of seconds, e.g. 60; received "30m".'],
+  [{ SESSION_ABSOLUTE_TIMEOUT: 'never' }, 'SESSION_ABSOLUTE_TIMEOUT must be a positive number of seconds, e.g. 60, or "off" for no absolute limit; received "never".'],
+  [{ SESSION_SECRET: 'short' }, 'SESSION_SECRET must be at least 32 characters long (make one with: openssl rand -hex 32).'],
+])('%j is refused with one clear line', (env, message) => {
+  expect(() => readConfig(env)).toThrow(new DemoConfigError(message));
+});
+
+describe('redisFromEnv', () => {
+  test('without REDIS_URL it names no Redis, so the demo starts its own', () => {
+    expect(redisFromEnv({})).toBeNull();
+    expect(redisFromEnv({ REDIS_URL: '  ' })).toBeNull();
+  });
+
+  test('REDIS_URL gives a lazily connecting client and a description without the password', () => {
+    const configured = redisFromEnv({ REDIS_URL: 'redis://user:hunter2@127.0.0.1:1/0' })!;
+    try {
+      expect(configured.description).toBe('redis://user:***@127.0.0.1:1/0');
+      expect(configured.client.status).toBe('wait');
+    } finally {
+      configured.client.disconnect();
+    }
+  });
+
+  test.each([
+    ['not a URL', 'REDIS_URL must be a URL like redis://127.0.0.1:6379/0; received "not a URL".'],
+    ['http://127.0.0.1:6379', 'REDIS_URL must start with redis:// or rediss://; received "http://127.0.0.1:6379".'],
+    ['http://u:pw@h', 'REDIS_URL must start with redis:// or rediss://; received "http://u:***@h".'],
+  ])('REDIS_URL=%s is refused with one clear line', (url, message) => {
+    expect(() => redisFromEnv({ REDIS_URL: url })).toThrow(new DemoConfigError(message));
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * The demo's pages as functions of their data: the sign-in page, the signed-in page and a
+ * plain message page. Every value is escaped by the `html` tag; styling lives in public/demo.css
+ * and the live indicator in public/live.js (the CSP allows no inline script or style).
+ */
+import type { Session } from '../lib';
+import { DEMO_PASSWORD, MAX_USERNAME } from './accounts';
+import { html, type SafeHtml } from './html';
+
+/** Why a browser was sent to the sign-in page; the `reason` query parameter. */
+export type SignInReason = 'displaced' | 'expired' | 'invalid' | 'unavailable' | 'signed-out';
+
+const BANNERS: Record<SignInReason, { tone: 'warning' | 'info'; text: string }> = {
+  displaced: { tone: 'warning', text: 'You were signed out because your account signed in somewhere else.' },
+  expired: { tone: 'warning', text: 'Your session expired. Please sign in again.' },
+  invalid: { tone: 'warning', text: 'Your session cookie was not valid. Please sign in again.' },
+  unavailable: { tone: 'warning', text: 'The session service is unavailable right now. Please try again shortly.' },
+  'signed-out': { tone: 'info', text: 'You have signed out.' },
+};
+
+/** The `reason` values the sign-in page knows; anything else is ignored. */
+export function isSignInReason(value: unknown): value is SignInReason {
+  return typeof value === 'string' && Object.hasOwn(BANNERS, value);
+}
+
+function layout(title: string, body: SafeHtml): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · express-single-session demo</title>
+<link rel="stylesheet" href="/demo.css">
+</head>
+<body>
+<header class="site"><span class="brand">express-single-session</span> <span class="tagline">one live session per user</span></header>
+<main>
+${body}
+</main>
+</body>
+</html>
+`.markup;
+}
+
+/** What the sign-in page shows. */
+export interface SignInView {
+  reason?: SignInReason;
+  error?: string;
+  username?: string;
+}
+
+/** The sign-in form, with a banner for `reason` and an error for a refused attempt. */
+export function signInPage({ reason, error, username = '' }: SignInView): string {
+  const banner = reason ? BANNERS[reason] : undefined;
+  return layout('Sign in', html`
+<section class="card">
+  <h1>Sign in</h1>
+  ${banner ? html`<p class="banner ${banner.tone}" role="status" data-reason="${reason}">${banner.text}</p>` : ''}
+  ${error ? html`<p class="banner error" role="alert">${error}</p>` : ''}
+  <form method="post" action="/login" class="stack">
+    <label>Username <input name="username" value="${username}" maxlength="${MAX_USERNAME}" autocomplete="username" required ${username ? '' : 'autofocus'}></label>
+    <label>Password <input name="password" type="password" autocomplete="current-password" required ${username ? 'autofocus' : ''}></label>
+    <button type="submit">Sign in</button>
+  </form>
+  <p class="hint">Demo accounts: <strong>any username</strong> with the password <code>${DEMO_PASSWORD}</code>.</p>
+</section>
+<section class="card muted">
+  <h2>Try it</h2>
+  <ol>
+    <li>Sign in here as, say, <code>alice</code>.</li>
+    <li>Sign in as <code>alice</code> again in another browser or a private window.</li>
+    <li>Come back: this browser was signed out, because a user has one live session at a time.</li>
+  </ol>
+</section>`);
+}
+
+/** What the signed-in page shows. */
+export interface HomeView {
+  session: Session;
+  idleTimeout: number;
+  absoluteTimeout: number | false;
+  pollSeconds: number;
+}
+
+/** The signed-in page: who you are, your session's handle and times, and a sign-out button. */
+export function homePage({ session, idleTimeout, absoluteTimeout, pollSeconds }: HomeView): string {
+  return layout('Your session', html`
+<section class="card" id="session" data-poll-seconds="${pollSeconds}" data-idle-seconds="${idleTimeout}">
+  <h1>Signed in as <span class="user" data-field="userId">${session.userId}</span></h1>
+  <p class="live" id="live" aria-live="polite"><span class="dot"></span> <span id="live-text">Live: this page checks your session every ${pollSeconds} s.</span></p>
+  <dl class="facts">
+    <dt>Session handle</dt><dd><code data-field="sessionId">${session.sessionId}</code></dd>
+    <dt>Signed in</dt><dd>${time('createdAt', session.createdAt)}</dd>
+    <dt>Last active</dt><dd>${time('lastActiveAt', session.lastActiveAt)}</dd>
+    <dt>Idle expiry</dt><dd>${time('idleExpiresAt', session.idleExpiresAt)} <span class="note">(${duration(idleTimeout)} unused)</span></dd>
+    <dt>Absolute expiry</dt><dd>${session.absoluteExpiresAt ? html`${time('absoluteExpiresAt', session.absoluteExpiresAt)} <span class="note">(${duration(absoluteTimeout as number)} after sign-in)</span>` : 'none (turned off)'}</dd>
+    <dt>Expires</dt><dd>${time('expiresAt', session.expiresAt)} <span class="note" data-countdown></span></dd>
+  </dl>
+  <form method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form>
+</section>
+<section class="card muted">
+  <h2>Now sign in as <code>${session.userId}</code> somewhere else</h2>
+  <p>Use another browser or a private window. Within ${pollSeconds} seconds this page notices that its session was
+  displaced and sends you to the sign-in page. Each check is a request, so it counts as activity; checks pause while
+  the tab is hidden.</p>
+</section>
+<script src="/live.js"></script>`);
+}
+
+/** A page with a heading and one message, for errors. */
+export function messagePage(title: string, message: string): string {
+  return layout(title, html`<section class="card"><h1>${title}</h1><p>${message}</p><p><a href="/">Back to the demo</a></p></section>`);
+}
+
+function time(field: string, date: Date): SafeHtml {
+  const iso = date.toISOString();
+  return html`<time datetime="${iso}" data-field="${field}">${iso.slice(0, 19).replace('T', ' ')} UTC</time>`;
+}
+
+function duration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}

@@ -42,6 +42,12 @@ describe('the packed tarball', () => {
     expect(projects.packedFiles).toEqual(expectedPackedFiles());
   });
 
+  test('is what npm pack takes from this repository: dist/, README.md, LICENSE and package.json only', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], REPO);
+    const [{ files }] = JSON.parse(stdout) as [{ files: { path: string }[] }];
+    expect(files.map((file) => file.path).filter((path) => !path.startsWith('dist/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
+  });
+
   test('passes publint with no suggestion', async () => {
     const { stdout } = await run(process.execPath, [join(REPO, 'node_modules/publint/src/cli.js'), 'run', projects.tarball, '--strict'], REPO);
     expect(stdout).toContain('All good!');

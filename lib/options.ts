@@ -23,7 +23,10 @@ export interface CookieOptions {
    * @default 'lax'
    */
   sameSite?: 'lax' | 'strict' | 'none';
-  /** @default '/' */
+  /**
+   * Path attribute: the cookie is sent only to URLs under this path. Must start with `/`.
+   * @default '/'
+   */
   path?: string;
   /** Domain attribute; leave unset to scope the cookie to the exact host. @default undefined */
   domain?: string;

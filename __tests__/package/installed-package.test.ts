@@ -1,0 +1,86 @@
+/**
+ * Package smoke tests: the packed tarball installs into a user's project and works from CommonJS,
+ * from an ES module and from strict TypeScript, against the shared test Redis. The package is
+ * built and packed once for the whole file.
+ */
+import { join } from 'node:path';
+import { createConsumerProjects, expectedPackedFiles, REPO, run, type ConsumerProjects } from './consumer-projects';
+import { uniquePrefix } from '../helpers/targets';
+
+jest.setTimeout(120_000);
+
+let projects: ConsumerProjects;
+
+beforeAll(async () => {
+  projects = await createConsumerProjects();
+});
+
+afterAll(() => projects?.cleanUp());
+
+/** Runs one consumer app against the shared test Redis and returns the JSON line it printed. */
+async function runApp(relativePath: string): Promise<Record<string, any>> {
+  const { stdout } = await run(process.execPath, [relativePath], projects.root, {
+    ESS_TEST_REDIS_PORT: process.env.ESS_TEST_REDIS_PORT,
+    ESS_KEY_PREFIX: uniquePrefix(),
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!);
+}
+
+/** What every consumer app must see over HTTP: refused, signed in, let through, then displaced. */
+function expectWorkingSessions(seen: Record<string, any>): void {
+  expect(seen.anonymous).toMatchObject({ status: 401, body: { error: { code: 'SESSION_MISSING' } } });
+  expect(seen.login).toMatchObject({ status: 200, body: { userId: 'alice', cart: ['apple'] } });
+  expect(seen.login.cookie).toMatch(/^ess_sid=s%3A/);
+  expect(seen.signedIn).toMatchObject({ status: 200, body: { userId: 'alice', cart: ['apple'] } });
+  expect(seen.secondLogin.status).toBe(200);
+  expect(seen.displaced).toMatchObject({ status: 401, body: { error: { code: 'SESSION_DISPLACED' } } });
+  expect(seen.optionsError).toMatchObject({ isSessionError: true, code: 'INVALID_OPTIONS' });
+}
+
+describe('the packed tarball', () => {
+  test('holds the built JavaScript and types, README, LICENSE and package.json, and nothing else', () => {
+    expect(projects.packedFiles).toEqual(expectedPackedFiles());
+  });
+
+  test('is what npm pack takes from this repository: dist/, README.md, LICENSE and package.json only', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], REPO);
+    const [{ files }] = JSON.parse(stdout) as [{ files: { path: string }[] }];
+    expect(files.map((file) => file.path).filter((path) => !path.startsWith('dist/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
+  });
+
+  test('passes publint with no suggestion', async () => {
+    const { stdout } = await run(process.execPath, [join(REPO, 'node_modules/publint/src/cli.js'), 'run', projects.tarball, '--strict'], REPO);
+    expect(stdout).toContain('All good!');
+  });
+
+  test('has types that resolve for node10, node16 (require and import) and bundlers (arethetypeswrong)', async () => {
+    const attw = join(REPO, 'node_modules/@arethetypeswrong/cli/dist/index.js');
+    const { stdout } = await run(process.execPath, [attw, projects.tarball, '--no-definitely-typed', '--format', 'json'], REPO);
+    const report = JSON.parse(stdout) as { analysis: { problems: unknown[] } };
+    expect(report.analysis.problems).toEqual([]);
+  });
+});
+
+describe('a user project that installed the tarball', () => {
+  test('works from CommonJS (require)', async () => {
+    const seen = await runApp('cjs/app.cjs');
+    expectWorkingSessions(seen);
+    expect(seen.exportNames).toEqual(['SessionError', 'createSessionManager']);
+  });
+
+  test('works from an ES module (import), sharing one SessionError class with require', async () => {
+    const seen = await runApp('esm/app.mjs');
+    expectWorkingSessions(seen);
+    expect(seen.optionsError.isRequiredSessionError).toBe(true);
+    expect(seen.sameClassAsRequire).toBe(true);
+    expect(seen.exportNames).toEqual(seen.requireExportNames);
+  });
+
+  test('type-checks in strict TypeScript, with SessionData extended by declaration merging, and runs', async () => {
+    const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
+    await run(process.execPath, [tsc, '-p', 'ts'], projects.root);
+    const seen = await runApp('ts/app.js');
+    expectWorkingSessions(seen);
+    expect(seen.signedIn.body).toMatchObject({ cartThroughRequire: ['apple'], reason: null });
+  });
+});

@@ -18,7 +18,8 @@ export type SignInRefusal =
 /** The outcome of checking a sign-in attempt: the user id to sign in, or why not. */
 export type SignInCheck = { readonly userId: string } | { readonly refusal: SignInRefusal };
 
-// Control characters and the Unicode line and paragraph separators.
+// Control characters and the Unicode line and paragraph separators (matching them is the point).
+// eslint-disable-next-line no-control-regex
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /**

@@ -4,8 +4,8 @@
  *   REDIS_CLUSTER_NODES                        Redis Cluster seeds, e.g. 10.0.0.1:7000,10.0.0.2:7000
  *   REDIS_SENTINELS + REDIS_SENTINEL_NAME      Sentinel addresses and the master name they monitor
  *   REDIS_PASSWORD                             optional; for the data nodes of a Cluster or Sentinel setup
- * Set at most one of the three deployments (none: `parseRedisEnv` says null, `redisFromEnv` uses
- * redis://127.0.0.1:6379). Bad values throw `RedisEnvError` naming the variable.
+ * Set at most one of the three deployments (none: `parseRedisEnv` says null and the demo starts its
+ * own redis-server). Bad values throw `RedisEnvError` naming the variable. demo-app/redis.ts calls this.
  */
 import Redis, { Cluster } from 'ioredis';
 
@@ -29,9 +29,6 @@ export class RedisEnvError extends Error {
     this.name = 'RedisEnvError';
   }
 }
-
-/** Used when none of the deployment variables is set. */
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Reconnect quickly (at most every 500 ms) so traffic recovers soon after Redis or a failover is back. */
 const retryStrategy = (attempt: number): number => Math.min(attempt * 50, 500);
@@ -107,21 +104,10 @@ export function clientFor(deployment: RedisDeployment, { lazyConnect = false } =
     case 'cluster':
       return new Cluster(deployment.nodes, { lazyConnect, clusterRetryStrategy: retryStrategy, redisOptions: { password: deployment.password } });
     case 'sentinel':
-      return new Redis({ sentinels: deployment.sentinels, name: deployment.name, password: deployment.password, failoverDetector: true, retryStrategy, lazyConnect });
+      return new Redis({
+        sentinels: deployment.sentinels, name: deployment.name, password: deployment.password, failoverDetector: true, retryStrategy, lazyConnect,
+      });
     default:
       return new Redis(deployment.url, { retryStrategy, lazyConnect });
   }
-}
-
-/**
- * Builds the ioredis client for the deployment in `env` (default: `process.env`; none set:
- * {@link DEFAULT_REDIS_URL}). It connects in the background; the caller owns it (attach an
- * `error` listener, `quit()` on shutdown). Throws {@link RedisEnvError}.
- * @example
- * const redis = redisFromEnv();
- * redis.on('error', (err) => console.error('redis:', err.message));
- * const sessions = createSessionManager({ redis });
- */
-export function redisFromEnv(env: Record<string, string | undefined> = process.env): Redis | Cluster {
-  return clientFor(parseRedisEnv(env) ?? { kind: 'single', url: DEFAULT_REDIS_URL });
 }

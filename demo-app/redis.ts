@@ -1,10 +1,10 @@
 /**
- * The one place that decides which Redis the demo talks to, from the environment.
- * Today: REDIS_URL. Cluster and Sentinel settings belong here too, as more branches of
- * `redisFromEnv`, so the rest of the demo never changes when a deployment kind is added.
+ * The one place that decides which Redis the demo talks to: REDIS_URL, REDIS_CLUSTER_NODES or
+ * REDIS_SENTINELS + REDIS_SENTINEL_NAME (parsed by redis-from-env.ts), or a private redis-server.
  */
 import Redis, { type Cluster } from 'ioredis';
 import { DemoConfigError } from './config';
+import { clientFor, describeDeployment, parseRedisEnv, RedisEnvError } from './redis-from-env';
 
 /** A Redis client the demo owns, and how to name it in messages (never with a password). */
 export interface ConfiguredRedis {
@@ -18,32 +18,20 @@ export interface ConfiguredRedis {
  * lazily: call {@link waitUntilReady} before serving.
  */
 export function redisFromEnv(env: NodeJS.ProcessEnv): ConfiguredRedis | null {
-  const url = env.REDIS_URL?.trim();
-  if (url) return { client: new Redis(checkRedisUrl(url), { lazyConnect: true }), description: redact(url) };
-  return null;
+  let deployment;
+  try {
+    deployment = parseRedisEnv(env);
+  } catch (err) {
+    if (err instanceof RedisEnvError) throw new DemoConfigError(err.message.replace(/^demo-app: /, ''));
+    throw err;
+  }
+  if (!deployment) return null;
+  return { client: clientFor(deployment, { lazyConnect: true }), description: describeDeployment(deployment) };
 }
 
 /** A client for a Redis at `url` that the demo started itself. */
 export function redisAt(url: string): ConfiguredRedis {
   return { client: new Redis(url, { lazyConnect: true }), description: url };
-}
-
-function checkRedisUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new DemoConfigError(`REDIS_URL must be a URL like redis://127.0.0.1:6379/0; received ${JSON.stringify(redact(url))}.`);
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new DemoConfigError(`REDIS_URL must start with redis:// or rediss://; received ${JSON.stringify(redact(url))}.`);
-  }
-  return url;
-}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^@/]*):[^@/]*@/, '//$1:***@');
 }
 
 /**

@@ -58,9 +58,9 @@ describe('redisFromEnv', () => {
   });
 
   test.each([
-    ['not a URL', 'REDIS_URL must be a URL like redis://127.0.0.1:6379/0; received "not a URL".'],
-    ['http://127.0.0.1:6379', 'REDIS_URL must start with redis:// or rediss://; received "http://127.0.0.1:6379".'],
-    ['http://u:pw@h', 'REDIS_URL must start with redis:// or rediss://; received "http://u:***@h".'],
+    ['not a URL', 'REDIS_URL is not a URL: "not a URL"; expected redis://host:port.'],
+    ['http://127.0.0.1:6379', 'REDIS_URL must start with redis:// or rediss://; received http://...'],
+    ['http://u:pw@h', 'REDIS_URL must start with redis:// or rediss://; received http://...'],
   ])('REDIS_URL=%s is refused with one clear line', (url, message) => {
     expect(() => redisFromEnv({ REDIS_URL: url })).toThrow(new DemoConfigError(message));
   });

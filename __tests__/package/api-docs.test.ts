@@ -4,7 +4,7 @@
  * README format this relies on (tables, one row per item, first cell in backticks):
  * - options, in a section whose heading contains "Options": `| \`idleTimeout\` | type | default | meaning |`,
  *   cookie settings as `| \`cookie.name\` | ...`; the row contains the `@default` value of the TSDoc;
- * - error codes, anywhere: `| \`SESSION_MISSING\` | 401 | meaning |`; the row contains the HTTP status;
+ * - error codes, in a section whose heading contains "Error codes": `| \`SESSION_MISSING\` | 401 | meaning |`; the row contains the HTTP status;
  * - every other public name (exports, manager methods, `req.session` members, `onReject`) in inline code.
  */
 import { readFileSync } from 'node:fs';
@@ -48,7 +48,7 @@ function mentioned(name: string): boolean {
 const undocumented = (items: ApiItem[]): string[] => items.filter((item) => item.doc === '').map((item) => item.name);
 
 const optionRows = tableRows(/options/i);
-const codeRows = new Map([...tableRows(null)].filter(([name]) => /^[A-Z][A-Z_]+$/.test(name)));
+const codeRows = new Map([...tableRows(/Error codes/i)].filter(([name]) => /^[A-Z][A-Z_]+$/.test(name)));
 const options = api.members('SessionManagerOptions');
 const cookieOptions = api.members('CookieOptions').map((item) => ({ ...item, name: `cookie.${item.name}` }));
 

@@ -6,7 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type { Cluster } from 'ioredis';
-import { redisFromEnv } from '../../demo-app/redis-from-env';
+import { clientFor, parseRedisEnv } from '../../demo-app/redis-from-env';
 import { buildApp } from '../helpers/app';
 import { loginOver, startLoad, unavailableWindowMs, waitAllResolve } from '../helpers/load';
 import { startCluster, waitUntil, type RedisCluster } from '../helpers/redis-servers';
@@ -28,7 +28,7 @@ beforeAll(async () => {
     // As the README recommends: masters whose slots are fine keep serving while another shard fails over.
     args: ['--cluster-require-full-coverage', 'no'],
   });
-  redis = redisFromEnv({ REDIS_CLUSTER_NODES: cluster.seeds.map((a) => `${a.host}:${a.port}`).join(',') }) as Cluster;
+  redis = clientFor(parseRedisEnv({ REDIS_CLUSTER_NODES: cluster.seeds.map((a) => `${a.host}:${a.port}`).join(',') })!) as Cluster;
   redis.on('error', () => undefined); // connection errors during the failover are expected
   const { app } = buildApp(redis, { keyPrefix: uniquePrefix(), storeTimeoutMs: STORE_TIMEOUT_MS });
   server = app.listen(0, '127.0.0.1');

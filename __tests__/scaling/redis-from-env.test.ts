@@ -2,16 +2,15 @@
  * The demo's choice of Redis deployment from environment variables: REDIS_URL, or
  * REDIS_CLUSTER_NODES, or REDIS_SENTINELS + REDIS_SENTINEL_NAME. Bad values are refused with
  * INVALID_REDIS_ENV and a message naming the variable. (The cluster and sentinel failover tests
- * connect through redisFromEnv too.)
+ * connect through clientFor too.)
  */
 import Redis, { Cluster } from 'ioredis';
-import { DEFAULT_REDIS_URL, describeDeployment, parseRedisEnv, redisFromEnv, RedisEnvError } from '../../demo-app/redis-from-env';
+import { clientFor, describeDeployment, parseRedisEnv, RedisEnvError } from '../../demo-app/redis-from-env';
 
 describe('parseRedisEnv', () => {
-  test('nothing set means no deployment chosen (redisFromEnv then uses the local default)', () => {
+  test('nothing set means no deployment chosen (the demo then starts its own redis-server)', () => {
     expect(parseRedisEnv({})).toBeNull();
     expect(parseRedisEnv({ REDIS_URL: '  ', REDIS_CLUSTER_NODES: '' })).toBeNull();
-    expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
   });
 
   test('descriptions for logs name the addresses but never a password', () => {
@@ -66,9 +65,9 @@ describe('parseRedisEnv', () => {
   });
 });
 
-describe('redisFromEnv', () => {
+describe('clientFor', () => {
   test('REDIS_URL connects a Redis client to that server', async () => {
-    const redis = redisFromEnv({ REDIS_URL: `redis://127.0.0.1:${process.env.ESS_TEST_REDIS_PORT}` });
+    const redis = clientFor(parseRedisEnv({ REDIS_URL: `redis://127.0.0.1:${process.env.ESS_TEST_REDIS_PORT}` })!);
     try {
       expect(redis).toBeInstanceOf(Redis);
       expect(Number(((await redis.config('GET', 'port')) as string[])[1])).toBe(Number(process.env.ESS_TEST_REDIS_PORT));
@@ -78,7 +77,7 @@ describe('redisFromEnv', () => {
   });
 
   test('REDIS_CLUSTER_NODES connects a Cluster client that sees every master', async () => {
-    const redis = redisFromEnv({ REDIS_CLUSTER_NODES: (process.env.ESS_TEST_CLUSTER_PORTS ?? '').split(',').map((p) => `127.0.0.1:${p}`).join(',') });
+    const redis = clientFor(parseRedisEnv({ REDIS_CLUSTER_NODES: (process.env.ESS_TEST_CLUSTER_PORTS ?? '').split(',').map((p) => `127.0.0.1:${p}`).join(',') })!);
     try {
       expect(redis).toBeInstanceOf(Cluster);
       expect(await redis.ping()).toBe('PONG');
@@ -89,6 +88,6 @@ describe('redisFromEnv', () => {
   });
 
   test('a bad value throws before any connection is made', () => {
-    expect(() => redisFromEnv({ REDIS_CLUSTER_NODES: 'nope' })).toThrow(RedisEnvError);
+    expect(() => parseRedisEnv({ REDIS_CLUSTER_NODES: 'nope' })).toThrow(RedisEnvError);
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Redis Sentinel: the app connects with `new Redis({ sentinels, name })`, built by the demo's
- * redisFromEnv. When the master is killed, the sentinels promote the replica and the client
+ * clientFor. When the master is killed, the sentinels promote the replica and the client
  * follows it: replicated sessions still resolve and new logins work, with 503 (never a wrong
  * user) in between. Prints the 503 window.
  */
 import type { Server } from 'node:http';
 import type Redis from 'ioredis';
-import { redisFromEnv } from '../../demo-app/redis-from-env';
+import { clientFor, parseRedisEnv } from '../../demo-app/redis-from-env';
 import { buildApp } from '../helpers/app';
 import { loginOver, startLoad, unavailableWindowMs, waitAllResolve } from '../helpers/load';
 import { startSentinel, waitUntil, type RedisSentinelGroup } from '../helpers/redis-servers';
@@ -23,7 +23,7 @@ let base: string;
 beforeAll(async () => {
   group = await startSentinel({ replicas: 1, sentinels: 3, downAfterMs: 1000, failoverTimeoutMs: 3000 });
   const sentinels = group.sentinelAddresses.map((a) => `${a.host}:${a.port}`).join(',');
-  redis = redisFromEnv({ REDIS_SENTINELS: sentinels, REDIS_SENTINEL_NAME: group.name }) as Redis;
+  redis = clientFor(parseRedisEnv({ REDIS_SENTINELS: sentinels, REDIS_SENTINEL_NAME: group.name })!) as Redis;
   redis.on('error', () => undefined); // connection errors during the failover are expected
   const { app } = buildApp(redis, { keyPrefix: uniquePrefix(), storeTimeoutMs: STORE_TIMEOUT_MS });
   server = app.listen(0, '127.0.0.1');

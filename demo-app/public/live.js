@@ -15,7 +15,7 @@
     SESSION_DISPLACED: 'displaced',
     SESSION_EXPIRED: 'expired',
     SESSION_INVALID: 'invalid',
-    SESSION_MISSING: 'signed-out'
+    SESSION_MISSING: 'signed-out',
   };
 
   function field(name) { return card.querySelector('[data-field="' + name + '"]'); }

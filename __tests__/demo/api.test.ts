@@ -4,26 +4,17 @@
  * show the 503 answer.
  */
 import request from 'supertest';
-import type { Cluster, Redis } from 'ioredis';
 import IORedis from 'ioredis';
 import { createDemoApp } from '../../demo-app/app';
+import { useDemoApp } from './use-demo-app';
 import { TEST_SECRET } from '../helpers/app';
 import { startRedis, type RedisServer } from '../helpers/redis-servers';
-import { TARGETS, uniquePrefix } from '../helpers/targets';
+import { uniquePrefix } from '../helpers/targets';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-let redis: Redis | Cluster;
-let app: ReturnType<typeof createDemoApp>['app'];
-
-beforeAll(() => {
-  redis = TARGETS[0].connect();
-  app = createDemoApp({ redis, secret: TEST_SECRET, keyPrefix: uniquePrefix() }).app;
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const ctx = useDemoApp();
 
 function sessionCookie(res: request.Response): string {
   const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
@@ -33,7 +24,7 @@ function sessionCookie(res: request.Response): string {
 }
 
 async function login(username: string, password = 'demo') {
-  return request(app).post('/api/login').send({ username, password });
+  return request(ctx.app).post('/api/login').send({ username, password });
 }
 
 describe('POST /api/login', () => {
@@ -69,14 +60,14 @@ describe('POST /api/login', () => {
     ['a username with a newline', 400, 'INVALID_REQUEST', '{"username": "a\\nb", "password": "demo"}'],
     ['a body over 4 kB', 413, 'PAYLOAD_TOO_LARGE', JSON.stringify({ username: 'x', password: 'demo', pad: 'p'.repeat(5000) })],
   ])('%s: %i %s, never a 500', async (_name, status, code, body) => {
-    const res = await request(app).post('/api/login').set('Content-Type', 'application/json').send(body);
+    const res = await request(ctx.app).post('/api/login').set('Content-Type', 'application/json').send(body);
     expect(res.status).toBe(status);
     expect(res.body.error.code).toBe(code);
     expect(typeof res.body.error.message).toBe('string');
   });
 
   test('a body that is not JSON (form or text) is a 400 INVALID_REQUEST', async () => {
-    const res = await request(app).post('/api/login').set('Content-Type', 'text/plain').send('username=x&password=demo');
+    const res = await request(ctx.app).post('/api/login').set('Content-Type', 'text/plain').send('username=x&password=demo');
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('INVALID_REQUEST');
   });
@@ -85,30 +76,30 @@ describe('POST /api/login', () => {
     const first = await login('Dave');
     const second = await login('dave');
     expect(second.body.userId).toBe('dave');
-    const stale = await request(app).get('/api/session').set('Cookie', sessionCookie(first));
+    const stale = await request(ctx.app).get('/api/session').set('Cookie', sessionCookie(first));
     expect(stale.body.error.code).toBe('SESSION_DISPLACED');
   });
 
   test('a browser POST from another site is refused with 403 CROSS_SITE_REQUEST; from this site it works', async () => {
-    const foreign = await request(app).post('/api/login').set('Origin', 'https://evil.example').send({ username: 'erin', password: 'demo' });
+    const foreign = await request(ctx.app).post('/api/login').set('Origin', 'https://evil.example').send({ username: 'erin', password: 'demo' });
     expect(foreign.status).toBe(403);
     expect(foreign.body.error.code).toBe('CROSS_SITE_REQUEST');
     expect(foreign.headers['set-cookie']).toBeUndefined();
-    const own = await request(app).post('/api/login').set('Host', 'demo.test').set('Origin', 'http://demo.test').send({ username: 'erin', password: 'demo' });
+    const own = await request(ctx.app).post('/api/login').set('Host', 'demo.test').set('Origin', 'http://demo.test').send({ username: 'erin', password: 'demo' });
     expect(own.status).toBe(200);
   });
 });
 
 describe('GET /api/session', () => {
   test('without a cookie: 401 SESSION_MISSING', async () => {
-    const res = await request(app).get('/api/session');
+    const res = await request(ctx.app).get('/api/session');
     expect(res.status).toBe(401);
     expect(res.body.error).toEqual({ code: 'SESSION_MISSING', message: expect.any(String) });
   });
 
   test('with the login cookie: 200 and the same session, its last activity refreshed', async () => {
     const signedIn = await login('frank');
-    const res = await request(app).get('/api/session').set('Cookie', sessionCookie(signedIn));
+    const res = await request(ctx.app).get('/api/session').set('Cookie', sessionCookie(signedIn));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ ...signedIn.body, lastActiveAt: expect.stringMatching(ISO), expiresAt: expect.stringMatching(ISO) });
     expect(Date.parse(res.body.lastActiveAt)).toBeGreaterThanOrEqual(Date.parse(signedIn.body.lastActiveAt));
@@ -116,7 +107,7 @@ describe('GET /api/session', () => {
 
   test('with a tampered cookie: 401 SESSION_INVALID', async () => {
     const cookie = sessionCookie(await login('grace'));
-    const res = await request(app).get('/api/session').set('Cookie', `${cookie.slice(0, -3)}xyz`);
+    const res = await request(ctx.app).get('/api/session').set('Cookie', `${cookie.slice(0, -3)}xyz`);
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('SESSION_INVALID');
   });
@@ -124,14 +115,14 @@ describe('GET /api/session', () => {
   test('after a second login of the same user, the first cookie gets 401 SESSION_DISPLACED and the second works', async () => {
     const first = sessionCookie(await login('heidi'));
     const second = sessionCookie(await login('heidi'));
-    const old = await request(app).get('/api/session').set('Cookie', first);
+    const old = await request(ctx.app).get('/api/session').set('Cookie', first);
     expect(old.status).toBe(401);
     expect(old.body.error.code).toBe('SESSION_DISPLACED');
-    expect((await request(app).get('/api/session').set('Cookie', second)).status).toBe(200);
+    expect((await request(ctx.app).get('/api/session').set('Cookie', second)).status).toBe(200);
   });
 
   test('after the idle timeout: 401 SESSION_EXPIRED', async () => {
-    const shortLived = createDemoApp({ redis, secret: TEST_SECRET, keyPrefix: uniquePrefix(), idleTimeout: 1 }).app;
+    const shortLived = ctx.variant({ idleTimeout: 1 });
     const signedIn = await request(shortLived).post('/api/login').send({ username: 'ivan', password: 'demo' });
     // Polling would refresh the session, so wait once until just past the expiry Redis was given.
     await new Promise((resolve) => setTimeout(resolve, Date.parse(signedIn.body.expiresAt) - Date.now() + 200));
@@ -144,16 +135,16 @@ describe('GET /api/session', () => {
 describe('POST /api/logout', () => {
   test('204, the cookie is cleared, and the old cookie then gets 401', async () => {
     const cookie = sessionCookie(await login('judy'));
-    const res = await request(app).post('/api/logout').set('Cookie', cookie);
+    const res = await request(ctx.app).post('/api/logout').set('Cookie', cookie);
     expect(res.status).toBe(204);
     expect(([] as string[]).concat(res.headers['set-cookie'])).toEqual([expect.stringMatching(/^ess_sid=;.*Expires=Thu, 01 Jan 1970/)]);
-    const after = await request(app).get('/api/session').set('Cookie', cookie);
+    const after = await request(ctx.app).get('/api/session').set('Cookie', cookie);
     expect(after.status).toBe(401);
     expect(after.body.error.code).toBe('SESSION_EXPIRED');
   });
 
   test('without a session it is still 204', async () => {
-    expect((await request(app).post('/api/logout')).status).toBe(204);
+    expect((await request(ctx.app).post('/api/logout')).status).toBe(204);
   });
 });
 
@@ -186,7 +177,7 @@ describe('when Redis is down', () => {
 });
 
 test('an unknown API route is a JSON 404 NOT_FOUND', async () => {
-  const res = await request(app).get('/api/nope');
+  const res = await request(ctx.app).get('/api/nope');
   expect(res.status).toBe(404);
   expect(res.body.error.code).toBe('NOT_FOUND');
 });

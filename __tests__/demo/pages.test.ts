@@ -4,25 +4,13 @@
  * user-provided text, and the same-origin check on forms.
  */
 import request from 'supertest';
-import type { Cluster, Redis } from 'ioredis';
-import { createDemoApp } from '../../demo-app/app';
-import { TEST_SECRET } from '../helpers/app';
-import { TARGETS, uniquePrefix } from '../helpers/targets';
+import { useDemoApp } from './use-demo-app';
 
-let redis: Redis | Cluster;
-let app: ReturnType<typeof createDemoApp>['app'];
-
-beforeAll(() => {
-  redis = TARGETS[0].connect();
-  app = createDemoApp({ redis, secret: TEST_SECRET, keyPrefix: uniquePrefix() }).app;
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const ctx = useDemoApp();
 
 /** A browser-like client that keeps cookies, signed in as `username` through the form. */
 async function signedInAgent(username: string) {
-  const agent = request.agent(app);
+  const agent = request.agent(ctx.app);
   const res = await agent.post('/login').type('form').send({ username, password: 'demo' });
   expect(res.status).toBe(303);
   expect(res.headers.location).toBe('/');
@@ -31,7 +19,7 @@ async function signedInAgent(username: string) {
 
 describe('the sign-in page', () => {
   test('has a form posting username and password to /login, and states the demo password', async () => {
-    const res = await request(app).get('/login');
+    const res = await request(ctx.app).get('/login');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(res.text).toMatch(/<form method="post" action="\/login"/);
@@ -41,7 +29,7 @@ describe('the sign-in page', () => {
   });
 
   test('is served with a strict Content-Security-Policy and no caching', async () => {
-    const res = await request(app).get('/login');
+    const res = await request(ctx.app).get('/login');
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
     expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(res.headers['cache-control']).toBe('no-store');
@@ -53,19 +41,19 @@ describe('the sign-in page', () => {
     ['expired', 'Your session expired. Please sign in again.'],
     ['signed-out', 'You have signed out.'],
   ])('?reason=%s shows its banner', async (reason, text) => {
-    const res = await request(app).get(`/login?reason=${reason}`);
+    const res = await request(ctx.app).get(`/login?reason=${reason}`);
     expect(res.text).toContain(`data-reason="${reason}">${text}</p>`);
   });
 
   test('an unknown reason shows no banner and is never echoed', async () => {
-    const res = await request(app).get('/login?reason=%3Cscript%3Ealert(1)%3C%2Fscript%3E');
+    const res = await request(ctx.app).get('/login?reason=%3Cscript%3Ealert(1)%3C%2Fscript%3E');
     expect(res.status).toBe(200);
     expect(res.text).not.toContain('data-reason');
     expect(res.text).not.toContain('alert(1)');
   });
 
   test('a wrong password shows the form again with an error, the username escaped, and sets no cookie', async () => {
-    const res = await request(app).post('/login').type('form').send({ username: '"><script>x()</script>', password: 'nope' });
+    const res = await request(ctx.app).post('/login').type('form').send({ username: '"><script>x()</script>', password: 'nope' });
     expect(res.status).toBe(401);
     expect(res.text).toContain('role="alert">Wrong username or password.');
     expect(res.text).toContain('value="&quot;&gt;&lt;script&gt;x()&lt;/script&gt;"');
@@ -74,7 +62,7 @@ describe('the sign-in page', () => {
   });
 
   test('a form without a username is a 400 page, not a 500', async () => {
-    const res = await request(app).post('/login').type('form').send({ password: 'demo' });
+    const res = await request(ctx.app).post('/login').type('form').send({ password: 'demo' });
     expect(res.status).toBe(400);
     expect(res.text).toContain('role="alert">Send a username and a password');
   });
@@ -89,7 +77,7 @@ describe('the sign-in page', () => {
 
 describe('the session page', () => {
   test('without a session redirects to /login with no banner', async () => {
-    const res = await request(app).get('/');
+    const res = await request(ctx.app).get('/');
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/login');
   });
@@ -118,7 +106,7 @@ describe('the session page', () => {
   });
 
   test('after the idle timeout, the browser lands on /login with the expired banner', async () => {
-    const shortLived = createDemoApp({ redis, secret: TEST_SECRET, keyPrefix: uniquePrefix(), idleTimeout: 1 }).app;
+    const shortLived = ctx.variant({ idleTimeout: 1 });
     const agent = request.agent(shortLived);
     await agent.post('/login').type('form').send({ username: 'nina', password: 'demo' });
     const expiresAt = Date.parse((await agent.get('/api/session')).body.expiresAt);
@@ -144,7 +132,7 @@ describe('forms are protected against cross-site requests', () => {
     ['a Referer of another site', { Referer: 'https://evil.example/page' }],
     ['the opaque Origin "null"', { Origin: 'null' }],
   ])('a sign-in POST with %s is refused with 403 and no cookie', async (_name, headers) => {
-    const res = await request(app).post('/login').set(headers).type('form').send({ username: 'peggy', password: 'demo' });
+    const res = await request(ctx.app).post('/login').set(headers).type('form').send({ username: 'peggy', password: 'demo' });
     expect(res.status).toBe(403);
     expect(res.text).toContain('Forms can only be sent from this site.');
     expect(res.headers['set-cookie']).toBeUndefined();
@@ -157,16 +145,16 @@ describe('forms are protected against cross-site requests', () => {
   });
 
   test('a POST whose Origin is this host is accepted', async () => {
-    const res = await request(app).post('/login').set('Host', 'demo.test').set('Origin', 'http://demo.test').type('form').send({ username: 'peggy', password: 'demo' });
+    const res = await request(ctx.app).post('/login').set('Host', 'demo.test').set('Origin', 'http://demo.test').type('form').send({ username: 'peggy', password: 'demo' });
     expect(res.status).toBe(303);
   });
 });
 
 test('the stylesheet and the live script are served as static files', async () => {
-  const css = await request(app).get('/demo.css');
+  const css = await request(ctx.app).get('/demo.css');
   expect(css.status).toBe(200);
   expect(css.headers['content-type']).toMatch(/^text\/css/);
-  const js = await request(app).get('/live.js');
+  const js = await request(ctx.app).get('/live.js');
   expect(js.status).toBe(200);
   expect(js.text).toContain("fetch('/api/session'");
 });

@@ -3,6 +3,10 @@
  * against a running app until stopped, recording every answer, so a test can check that each
  * request got 200 (as the right user) or 503 in time, and measure how long 503s lasted.
  */
+import type { Server } from 'node:http';
+import type { Cluster, Redis } from 'ioredis';
+import { buildApp } from './app';
+import { uniquePrefix } from './targets';
 
 /** One answered (or failed) request. `status` 0 means no HTTP answer at all. */
 export interface Sample {
@@ -89,4 +93,12 @@ export async function waitAllResolve(base: string, cookies: Map<string, string>,
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The test app on `redis`, served over real HTTP on a free loopback port (for load through fetch). */
+export async function serveTestApp(redis: Redis | Cluster, storeTimeoutMs: number): Promise<{ server: Server; base: string }> {
+  const { app } = buildApp(redis, { keyPrefix: uniquePrefix(), storeTimeoutMs });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }

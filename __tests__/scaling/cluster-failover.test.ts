@@ -7,10 +7,8 @@
 import type { Server } from 'node:http';
 import type { Cluster } from 'ioredis';
 import { clientFor, parseRedisEnv } from '../../demo-app/redis-from-env';
-import { buildApp } from '../helpers/app';
-import { loginOver, startLoad, unavailableWindowMs, waitAllResolve } from '../helpers/load';
+import { loginOver, serveTestApp, startLoad, unavailableWindowMs, waitAllResolve } from '../helpers/load';
 import { startCluster, waitUntil, type RedisCluster } from '../helpers/redis-servers';
-import { uniquePrefix } from '../helpers/targets';
 
 const STORE_TIMEOUT_MS = 500;
 const MARGIN_MS = 1000;
@@ -30,10 +28,7 @@ beforeAll(async () => {
   });
   redis = clientFor(parseRedisEnv({ REDIS_CLUSTER_NODES: cluster.seeds.map((a) => `${a.host}:${a.port}`).join(',') })!) as Cluster;
   redis.on('error', () => undefined); // connection errors during the failover are expected
-  const { app } = buildApp(redis, { keyPrefix: uniquePrefix(), storeTimeoutMs: STORE_TIMEOUT_MS });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  ({ server, base } = await serveTestApp(redis, STORE_TIMEOUT_MS));
 }, 60_000);
 
 afterAll(async () => {

@@ -96,6 +96,15 @@ describe.each(TARGETS)('one session per user ($name)', (target) => {
     expect((await request(ctx.app).get('/me').set('Cookie', cookie)).status).toBe(401);
   });
 
+  test('signing in as another user in the same browser ends the session that browser held', async () => {
+    const first = await signIn(ctx.app, 'kate');
+    const switched = await request(ctx.app).post('/login').set('Cookie', first).send({ userId: 'leo' });
+    expect(switched.body.userId).toBe('leo');
+    const old = await request(ctx.app).get('/me').set('Cookie', first);
+    expect(old.status).toBe(401);
+    expect(old.body.error.code).toBe('SESSION_EXPIRED');
+  });
+
   test('different users keep their own sessions', async () => {
     const ivan = await signIn(ctx.app, 'ivan');
     const judy = await signIn(ctx.app, 'judy');

@@ -78,6 +78,25 @@ test('Redis stopped mid-test: 503 within the bound, never signed in; back up: th
   expect(unhandled).toEqual([]);
 });
 
+test('an onError hook that throws cannot break a request or leave an unhandled rejection', async () => {
+  const { app: throwing } = buildApp(redis, {
+    storeTimeoutMs: STORE_TIMEOUT,
+    onError: () => {
+      throw new Error('logger down');
+    },
+  });
+  const cookie = sessionCookieOf((await request(throwing).post('/login').send({ userId: 'hook-user' })).headers['set-cookie']);
+  await server.stop({ hard: true });
+  try {
+    const res = await request(throwing).get('/me').set('Cookie', cookie);
+    expect(res.status).toBe(503);
+  } finally {
+    await server.restart();
+  }
+  await sleep(100);
+  expect(unhandled).toEqual([]);
+});
+
 test('Redis stalled (CLIENT PAUSE): 503 within the store timeout instead of hanging', async () => {
   const testApp = app();
   const login = await request(testApp).post('/login').send({ userId: 'stall-user' });

@@ -65,7 +65,10 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       refuseIfSent(res, 'login');
       const { cookieValue, ref } = issueToken(userId);
       const sessionId = randomUUID();
-      const stored = await store.login(ref, userId, sessionId, entries);
+      // Switching users in one browser also ends the session the request held: its cookie is about to be replaced.
+      const previous = req.session instanceof ActiveSession ? refOf(req.session) : null;
+      const endPrevious = previous && previous.userTag !== ref.userTag ? store.logout(previous) : null;
+      const [stored] = await Promise.all([store.login(ref, userId, sessionId, entries), endPrevious]);
       refuseIfSent(res, 'login');
       cookies.set(req, res, cookieValue, stored.absoluteDeadline);
       const session = createSession({

@@ -139,8 +139,19 @@ export function parseOptions(options: SessionManagerOptions): Config {
     keyPrefix,
     storeTimeoutMs,
     cookie: parseCookie(options.cookie ?? {}),
-    onError: options.onError,
+    onError: options.onError && reportSafely(options.onError),
   });
+}
+
+/** The app's error hook, made unable to break a request: an exception it throws is dropped. */
+function reportSafely(onError: (error: SessionError) => void): (error: SessionError) => void {
+  return (error) => {
+    try {
+      onError(error);
+    } catch {
+      // A failing logger must not turn into an unhandled rejection or a failed request.
+    }
+  };
 }
 
 function parseCookie(cookie: CookieOptions): Config['cookie'] {

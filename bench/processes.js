@@ -16,6 +16,11 @@ function startApp(name, redisPort, db) {
       child.removeAllListeners('exit');
       resolve({
         name,
+        /** CPU time (user + system, µs) the app process has used so far. */
+        cpuMicros: () => new Promise((done) => {
+          child.once('message', ({ cpu }) => done(cpu.user + cpu.system));
+          child.send('cpu');
+        }),
         url: `http://127.0.0.1:${port}`,
         stop: () => new Promise((done) => {
           if (child.exitCode !== null) return done();

@@ -38,4 +38,11 @@ async function usedMemory(redis) {
   return Number(/used_memory:(\d+)/.exec(info)[1]);
 }
 
-module.exports = { countCommands, usedMemory };
+/** CPU time (user + system, µs) the Redis server has used so far (INFO cpu). */
+async function redisCpuMicros(redis) {
+  const info = await redis.info('cpu');
+  const seconds = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)[1]);
+  return Math.round((seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6);
+}
+
+module.exports = { countCommands, redisCpuMicros, usedMemory };

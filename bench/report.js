@@ -25,22 +25,23 @@ function renderReport({ machine, settings, apps, scaling }) {
     `- Machine: ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadBefore} before and ${machine.loadAfter} after the run (other work shared the CPUs).`,
     `- Node ${machine.node}, Redis ${machine.redis} (private server, no persistence), ${machine.packages}.`,
     `- Load: autocannon in its own process, ${settings.connections} connections, one request at a time per connection; apps A, B, C, D in turn, ${settings.rounds} round(s) of ${settings.seconds} s each. Each app is its own Node process with its own Redis database on the same server.`,
-    '- Ratios are the median over rounds of the ratio measured side by side in the same round.',
+    '- Ratios are the median over rounds of the ratio measured side by side in the same round. CPU µs per request is the CPU time the app process (and the Redis server) used during a round divided by the requests served: it is less sensitive than req/s to other work on the machine.',
+    '- Redis commands are counted with MONITOR over a sample of requests; a script (EVALSHA) counts as one command, its inner calls not at all.',
     '',
     '## Protected route: `GET /me` for a signed-in user',
     '',
-    row(['App', 'req/s (median)', 'vs express-session', 'vs bare Express', 'p50 ms', 'p99 ms', 'Redis commands per signed-in request', 'per anonymous request']),
-    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['App', 'req/s (median)', 'vs express-session', 'vs bare Express', 'p50 ms', 'p99 ms', 'app CPU µs/req', 'Redis CPU µs/req', 'Redis commands per signed-in request', 'per anonymous request']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ];
   for (const app of apps) {
     lines.push(row([
-      `${app.key}. ${app.label}`, fixed(app.rps), ratio(app.vsSession), ratio(app.vsBare), fixed(app.p50), fixed(app.p99),
+      `${app.key}. ${app.label}`, fixed(app.rps), ratio(app.vsSession), ratio(app.vsBare), fixed(app.p50), fixed(app.p99), fixed(app.appCpu), fixed(app.redisCpu, 1),
       fixed(app.commandsPerRequest, 2), fixed(app.commandsPerAnonymous, 2),
     ]));
   }
   lines.push(
     '',
-    `## Login and memory (${settings.users} users signed in through \`POST /login\`, ${settings.connections} connections)`,
+    `## Login and memory (\`POST /login\` of new users for ${settings.loginSeconds} s, ${settings.loginRounds} round(s), ${settings.connections} connections; memory is Redis \`used_memory\` growth over the first round's users)`,
     '',
     row(['App', 'logins/s (median)', 'Redis commands per login', 'Redis bytes per signed-in user']),
     row(['---', '---:', '---:', '---:']),

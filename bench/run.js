@@ -3,10 +3,11 @@
  * (bare Express, express-session + connect-redis, a hand-written ioredis design, this package),
  * drives each with autocannon in turn, and writes the comparison to bench/RESULTS.md
  * (quick mode: bench/.tmp/RESULTS.md). Options: --rounds, --duration (s), --connections,
- * --users (logins measured), --sessions (live sessions in the scaling check), --out, --no-build.
+ * --sessions (live sessions in the scaling check), --out, --no-build (use dist/ as it is),
+ * --from-source (load lib/ through tsx instead of dist/).
  */
 'use strict';
-require('./ts-require');
+require('tsx/cjs'); // to load the shared TypeScript redis-server starter
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -14,7 +15,7 @@ const path = require('node:path');
 const Redis = require('ioredis');
 const { startRedis } = require('../__tests__/helpers/redis-servers.ts');
 const { startApp, runLoad } = require('./processes');
-const { countCommands, usedMemory } = require('./redis-probe');
+const { countCommands, redisCpuMicros, usedMemory } = require('./redis-probe');
 const { median, renderReport } = require('./report');
 
 const ROOT = path.join(__dirname, '..');
@@ -27,13 +28,13 @@ const APPS = [
 const SCALE_DBS = { small: 4, large: 5 };
 const SMALL_SESSIONS = 1000;
 
-const USAGE = 'usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--connections N] [--users N] [--sessions N] [--out FILE] [--no-build]';
+const USAGE = 'usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--connections N] [--sessions N] [--out FILE] [--no-build | --from-source]';
 
 function parseArgs(argv) {
   const quick = argv.includes('--quick');
   const settings = quick
-    ? { rounds: 1, seconds: 3, users: 2000, sessions: 20_000, loginRounds: 1, scaleRounds: 1, scaleSeconds: 2, sample: 200, out: 'bench/.tmp/RESULTS.md' }
-    : { rounds: 5, seconds: 10, users: 20_000, sessions: 1_000_000, loginRounds: 3, scaleRounds: 3, scaleSeconds: 10, sample: 1000, out: 'bench/RESULTS.md' };
+    ? { rounds: 1, seconds: 3, loginSeconds: 2, sessions: 20_000, loginRounds: 1, scaleRounds: 1, scaleSeconds: 2, sample: 200, out: 'bench/.tmp/RESULTS.md' }
+    : { rounds: 5, seconds: 10, loginSeconds: 5, sessions: 1_000_000, loginRounds: 3, scaleRounds: 3, scaleSeconds: 10, sample: 1000, out: 'bench/RESULTS.md' };
   Object.assign(settings, { quick, connections: 50, build: true, command: ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' ') });
   const number = (flag, value) => {
     const n = Number(value);
@@ -44,10 +45,12 @@ function parseArgs(argv) {
     const flag = argv[i];
     if (flag === '--quick') continue;
     if (flag === '--no-build') settings.build = false;
-    else if (flag === '--rounds') settings.rounds = number(flag, argv[++i]);
+    else if (flag === '--from-source') {
+      settings.build = false;
+      process.env.ESS_BENCH_FROM_SOURCE = '1'; // inherited by the app processes
+    } else if (flag === '--rounds') settings.rounds = number(flag, argv[++i]);
     else if (flag === '--duration') settings.seconds = number(flag, argv[++i]);
     else if (flag === '--connections') settings.connections = number(flag, argv[++i]);
-    else if (flag === '--users') settings.users = number(flag, argv[++i]);
     else if (flag === '--sessions') settings.sessions = number(flag, argv[++i]);
     else if (flag === '--out' && argv[i + 1]) settings.out = argv[++i];
     else throw new Error(`unknown option ${JSON.stringify(flag)}.\n${USAGE}`);
@@ -82,11 +85,14 @@ async function measureLogins(ctx, app, sweep) {
   const redis = new Redis({ host: '127.0.0.1', port: ctx.redis.port, db: app.db });
   try {
     const before = await usedMemory(redis);
-    const load = { url: app.url, connections: ctx.settings.connections, amount: ctx.settings.users, loginAs: `user-${sweep}-` };
+    const load = { url: app.url, connections: ctx.settings.connections, duration: ctx.settings.loginSeconds, loginAs: `user-${sweep}-` };
     const result = checked(await runLoad(load), `${app.name} login`);
     const after = await usedMemory(redis);
     app.loginRuns.push(result.rps);
-    if (sweep === 0 && app.keepsSessions) app.bytesPerUser = (after - before) / ctx.settings.users;
+    if (sweep === 0 && app.keepsSessions) {
+      app.signedInUsers = result.requests;
+      app.bytesPerUser = (after - before) / result.requests;
+    }
   } finally {
     redis.disconnect();
   }
@@ -170,7 +176,7 @@ function machineFacts() {
 async function main() {
   const settings = parseArgs(process.argv.slice(2));
   const machine = machineFacts();
-  if (settings.build) execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (settings.build) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const redis = await startRedis();
   const ctx = { settings, redis, started: [] };
   const stopAll = async () => {
@@ -193,12 +199,18 @@ async function main() {
       for (const app of apps) await measureLogins(ctx, app, sweep);
     }
     for (const app of apps) app.cookies = app.keepsSessions ? await signIn(app, 'load-', settings.connections) : [];
+    const control = new Redis({ host: '127.0.0.1', port: redis.port });
     for (let round = 0; round < settings.rounds; round++) {
       for (const app of apps) {
         const load = { url: app.url, connections: settings.connections, duration: settings.seconds, requests: protectedRoute(app.cookies) };
-        app.runs.push(checked(await runLoad(load), `${app.name} round ${round + 1}`));
+        const [appBefore, redisBefore] = [await app.cpuMicros(), await redisCpuMicros(control)];
+        const result = checked(await runLoad(load), `${app.name} round ${round + 1}`);
+        result.appCpu = ((await app.cpuMicros()) - appBefore) / result.requests;
+        result.redisCpu = ((await redisCpuMicros(control)) - redisBefore) / result.requests;
+        app.runs.push(result);
       }
     }
+    control.disconnect();
     for (const app of apps) if (app.keepsSessions) await measureCommands(ctx, app);
     const [bare, session] = apps;
     for (const app of apps) {
@@ -207,6 +219,8 @@ async function main() {
         rps: median(runs.map((r) => r.rps)),
         p50: median(runs.map((r) => r.p50)),
         p99: median(runs.map((r) => r.p99)),
+        appCpu: median(runs.map((r) => r.appCpu)),
+        redisCpu: median(runs.map((r) => r.redisCpu)),
         loginRps: median(app.loginRuns),
         vsSession: median(runs.map((r, i) => r.rps / session.runs[i].rps)),
         vsBare: median(runs.map((r, i) => r.rps / bare.runs[i].rps)),

@@ -1,13 +1,14 @@
 /**
  * App D, this package with its defaults, through its public API as built by `npm run build`
- * (the package's `main`, dist/index.js). The ioredis client has `enableAutoPipelining`, as the
- * hand-written app's does.
+ * (the package's `main`, dist/index.js), or from lib/ through tsx with `--from-source` (the
+ * quick test uses that so it never rebuilds dist/ under other tests). The ioredis client has
+ * `enableAutoPipelining`, as the hand-written app's does.
  */
 'use strict';
 const cookieParser = require('cookie-parser');
 const express = require('express');
 const Redis = require('ioredis');
-const { createSessionManager } = require('../..');
+const { createSessionManager } = process.env.ESS_BENCH_FROM_SOURCE ? (require('tsx/cjs'), require('../../lib')) : require('../..');
 const { SECRET } = require('./rules');
 
 exports.label = 'express-single-session';

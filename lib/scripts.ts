@@ -2,8 +2,9 @@
  * The Lua scripts behind every session operation. Each runs atomically in one round trip
  * and touches exactly two keys, both passed in KEYS and sharing one hash tag:
  *   KEYS[1] the user's session hash, KEYS[2] the user index (SHA-256 of the current token).
- * Session hash fields: u user id, i public session id, c created, a last active,
- * x absolute deadline (0 = none), all times in ms from Redis TIME; `d:<name>` app data (JSON).
+ * Session hash fields: u user id, i public session id, c created, x absolute deadline (0 = none),
+ * times in ms from Redis TIME; `d:<name>` app data (JSON). Last activity is not stored: resolve
+ * answers Redis's current time and the idle TTL carries it.
  * Only lib/store.ts loads these.
  */
 import { createHash } from 'node:crypto';
@@ -53,7 +54,6 @@ if deadline > 0 then
   if left < ttl then ttl = left end
   if left < indexTtl then indexTtl = left end
 end
-redis.call('HSET', KEYS[1], 'a', now)
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], indexTtl)
 return {now, fields}
@@ -75,7 +75,7 @@ if absolute > 0 then
   if absolute < indexTtl then indexTtl = absolute end
 end
 local displaced = redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'u', ARGV[3], 'i', ARGV[2], 'c', now, 'a', now, 'x', deadline, unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], 'u', ARGV[3], 'i', ARGV[2], 'c', now, 'x', deadline, unpack(ARGV, 7))
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('SET', KEYS[2], ARGV[1], 'PX', indexTtl)
 return {now, deadline, displaced}

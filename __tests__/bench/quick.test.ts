@@ -1,0 +1,46 @@
+/**
+ * The benchmark's quick mode runs end to end and writes its table (to a temporary file, so
+ * tracked files stay untouched; `--from-source` so dist/ is not rebuilt under other tests). It checks the measurements that are facts, not timings: every
+ * app answered, and this package sends one Redis command per signed-in request and none otherwise.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+function runQuickBench(out: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, ['bench/run.js', '--quick', '--from-source', '--out', out], { cwd: ROOT, timeout: 85_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (child.exitCode ?? 1) : 0, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+const rowOf = (table: string, app: string): string[] => {
+  const line = table.split('\n').find((l) => l.startsWith(`| ${app}`));
+  if (!line) throw new Error(`no row for ${app} in:\n${table}`);
+  return line.split('|').slice(1, -1).map((cell) => cell.trim());
+};
+
+describe('npm run bench -- --quick', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ess-bench-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes a table comparing the four apps, with one Redis command per signed-in request for this package', async () => {
+    const out = join(dir, 'RESULTS.md');
+    const { code, output } = await runQuickBench(out);
+    expect({ code, tail: output.slice(-2000) }).toEqual({ code: 0, tail: expect.any(String) });
+    const table = readFileSync(out, 'utf8');
+    expect(table).toMatch(/Node \d+\.\d+\.\d+, Redis \d+\.\d+\.\d+/);
+    for (const app of ['A. bare Express', 'B. express-session', 'C. hand-written', 'D. express-single-session']) {
+      expect(Number(rowOf(table, app)[1])).toBeGreaterThan(0);
+    }
+    const ours = rowOf(table, 'D. express-single-session');
+    expect(ours.slice(-2)).toEqual(['1.00', '0.00']);
+    const handWritten = rowOf(table, 'C. hand-written');
+    expect(handWritten.slice(-2)).toEqual(['4.00', '0.00']);
+    expect(table).toMatch(/\| D\. express-single-session \| \d+ \| 1\.00 \| \d+ \|/);
+  }, 90_000);
+});

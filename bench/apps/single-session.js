@@ -1,0 +1,55 @@
+/**
+ * App D, this package with its defaults, through its public API as built by `npm run build`
+ * (the package's `main`, dist/index.js), or from lib/ through tsx with `--from-source` (the
+ * quick test uses that so it never rebuilds dist/ under other tests). The ioredis client has
+ * `enableAutoPipelining`, as the hand-written app's does.
+ */
+'use strict';
+const cookieParser = require('cookie-parser');
+const express = require('express');
+const Redis = require('ioredis');
+const { createSessionManager } = process.env.ESS_BENCH_FROM_SOURCE ? (require('tsx/cjs'), require('../../lib')) : require('../..');
+const { SECRET } = require('./rules');
+
+exports.label = 'express-single-session';
+exports.keepsSessions = true;
+
+function connect({ redisPort, db }) {
+  return new Redis({ host: '127.0.0.1', port: redisPort, db, enableAutoPipelining: true });
+}
+
+/** Builds the app on Redis database `db`. */
+exports.createApp = async function createApp(where) {
+  const redis = connect(where);
+  const sessions = createSessionManager({ redis });
+  const app = express();
+  app.use(cookieParser(SECRET));
+  app.use(sessions.middleware());
+  app.post('/login', async (req, res, next) => {
+    try {
+      const session = await sessions.login(req, res, String(req.query.user));
+      res.json({ userId: session.userId });
+    } catch (err) {
+      next(err);
+    }
+  });
+  app.get('/me', sessions.requireSession(), (req, res) => res.json({ userId: req.session.userId }));
+  return { app, close: () => redis.quit() };
+};
+
+/**
+ * Signs `count` users in without HTTP, through `sessions.login()` with a minimal request and
+ * response, `batch` at a time; auto-pipelining sends each batch's login scripts together.
+ */
+exports.seed = async function seed(where, count, { batch = 2000, prefix = 'seed-' } = {}) {
+  const redis = connect(where);
+  const sessions = createSessionManager({ redis });
+  const req = { secret: SECRET, secure: false, signedCookies: {}, cookies: {} };
+  const res = { headersSent: false, cookie() {}, end() {} };
+  for (let start = 0; start < count; start += batch) {
+    const logins = [];
+    for (let i = start; i < Math.min(count, start + batch); i++) logins.push(sessions.login(req, res, `${prefix}${i}`));
+    await Promise.all(logins);
+  }
+  await redis.quit();
+};

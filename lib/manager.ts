@@ -71,13 +71,13 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       const [stored] = await Promise.all([store.login(ref, userId, sessionId, entries), endPrevious]);
       refuseIfSent(res, 'login');
       cookies.set(req, res, cookieValue, stored.absoluteDeadline);
-      const session = createSession({
-        ref, store, userId, sessionId,
+      const session = createSession(ref, store, config.idleMs, {
+        userId,
+        sessionId,
         createdAt: stored.createdAt,
         lastActiveAt: stored.createdAt,
-        idleMs: config.idleMs,
         absoluteDeadline: stored.absoluteDeadline,
-        saved: new Map(entries),
+        data: new Map(entries),
       });
       attach(req, res, session, config.onError);
       return session as unknown as Session;

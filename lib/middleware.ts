@@ -36,7 +36,7 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
         }
         let session: ActiveSession;
         try {
-          session = createSession({ ...result, ref, store, idleMs, saved: result.data });
+          session = createSession(ref, store, idleMs, result);
         } catch {
           cookies.clear(req, res);
           return reject(req, 'SESSION_INVALID', next);

@@ -2,9 +2,8 @@
  * The Lua scripts behind every session operation. Each runs atomically in one round trip
  * and touches exactly two keys, both passed in KEYS and sharing one hash tag:
  *   KEYS[1] the user's session hash, KEYS[2] the user index (SHA-256 of the current token).
- * Session hash fields: u user id, i public session id, c created, x absolute deadline (0 = none),
- * times in ms from Redis TIME; `d:<name>` app data (JSON). Last activity is not stored: resolve
- * answers Redis's current time and the idle TTL carries it.
+ * Session hash fields: u user id, i public session id, c created, a last active, x absolute deadline
+ * (0 = none), times in ms from Redis TIME; `d:<name>` app data (JSON).
  * Only lib/store.ts loads these.
  */
 import { createHash } from 'node:crypto';
@@ -26,8 +25,9 @@ const NOW = `local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
 
 /**
- * ARGV: token hash, idle ms, index ttl ms. Returns 2 | 3 | {now, fields}. Refreshes both TTLs;
- * neither outlives the absolute deadline.
+ * ARGV: token hash, idle ms, index ttl ms. Returns 2 | 3, or the JSON array [now, field, value, ...]
+ * (one bulk string: far cheaper for the client to decode than a nested array reply).
+ * Records the activity and refreshes both TTLs; neither outlives the absolute deadline.
  */
 export const RESOLVE = script(`
 local current = redis.call('GET', KEYS[2])
@@ -54,9 +54,11 @@ if deadline > 0 then
   if left < ttl then ttl = left end
   if left < indexTtl then indexTtl = left end
 end
+redis.call('HSET', KEYS[1], 'a', now)
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], indexTtl)
-return {now, fields}
+table.insert(fields, 1, string.format('%d', now))
+return cjson.encode(fields)
 `);
 
 /**
@@ -75,7 +77,7 @@ if absolute > 0 then
   if absolute < indexTtl then indexTtl = absolute end
 end
 local displaced = redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'u', ARGV[3], 'i', ARGV[2], 'c', now, 'x', deadline, unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], 'u', ARGV[3], 'i', ARGV[2], 'c', now, 'a', now, 'x', deadline, unpack(ARGV, 7))
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('SET', KEYS[2], ARGV[1], 'PX', indexTtl)
 return {now, deadline, displaced}

@@ -4,7 +4,7 @@
  * changed are written back, and two requests that change different fields both keep their change.
  */
 import { SessionError, type SessionErrorCode } from './errors';
-import type { SessionStore } from './store';
+import type { SessionStore, StoredSession } from './store';
 import type { SessionRef } from './token';
 
 /**
@@ -49,54 +49,52 @@ export const RESERVED = new Set([
 ]);
 
 interface Facts {
-  ref: SessionRef;
-  store: SessionStore;
-  userId: string;
-  sessionId: string;
-  createdAt: number;
-  lastActiveAt: number;
-  idleMs: number;
-  absoluteDeadline: number;
-  /** JSON of each data field as last loaded or saved. */
-  saved: Map<string, string>;
+  readonly ref: SessionRef;
+  readonly store: SessionStore;
+  readonly idleMs: number;
+  /** As Redis answered; `data` holds the JSON of each field as last loaded or saved. */
+  readonly stored: StoredSession;
 }
-
-const FACTS = Symbol('express-single-session');
 
 /** The concrete class behind `req.session`. Not exported from the package. */
 export class ActiveSession {
-  declare [FACTS]: Facts;
+  readonly #facts: Facts;
 
   constructor(facts: Facts) {
-    Object.defineProperty(this, FACTS, { value: facts });
-    for (const [name, json] of facts.saved) {
+    this.#facts = facts;
+    for (const [name, json] of facts.stored.data) {
       if (!RESERVED.has(name)) (this as Record<string, unknown>)[name] = JSON.parse(json);
     }
   }
 
-  get userId(): string { return this[FACTS].userId; }
-  get sessionId(): string { return this[FACTS].sessionId; }
-  get createdAt(): Date { return new Date(this[FACTS].createdAt); }
-  get lastActiveAt(): Date { return new Date(this[FACTS].lastActiveAt); }
-  get idleExpiresAt(): Date { return new Date(this[FACTS].lastActiveAt + this[FACTS].idleMs); }
+  get userId(): string { return this.#facts.stored.userId; }
+  get sessionId(): string { return this.#facts.stored.sessionId; }
+  get createdAt(): Date { return new Date(this.#facts.stored.createdAt); }
+  get lastActiveAt(): Date { return new Date(this.#facts.stored.lastActiveAt); }
+  get idleExpiresAt(): Date { return new Date(this.#facts.stored.lastActiveAt + this.#facts.idleMs); }
   get absoluteExpiresAt(): Date | null {
-    const deadline = this[FACTS].absoluteDeadline;
+    const deadline = this.#facts.stored.absoluteDeadline;
     return deadline > 0 ? new Date(deadline) : null;
   }
   get expiresAt(): Date {
-    const { lastActiveAt, idleMs, absoluteDeadline } = this[FACTS];
-    const idle = lastActiveAt + idleMs;
-    return new Date(absoluteDeadline > 0 && absoluteDeadline < idle ? absoluteDeadline : idle);
+    const { idleMs, stored } = this.#facts;
+    const idle = stored.lastActiveAt + idleMs;
+    return new Date(stored.absoluteDeadline > 0 && stored.absoluteDeadline < idle ? stored.absoluteDeadline : idle);
   }
 
   async save(): Promise<void> {
     const changes = changesOf(this);
     if (!changes) return;
-    const facts = this[FACTS];
-    const outcome = await facts.store.save(facts.ref, changes.set, changes.remove);
+    const { store, ref, stored } = this.#facts;
+    const outcome = await store.save(ref, changes.set, changes.remove);
     if (outcome !== 'OK') throw new SessionError(outcome);
-    for (const [name, json] of changes.set) facts.saved.set(name, json);
-    for (const name of changes.remove) facts.saved.delete(name);
+    for (const [name, json] of changes.set) stored.data.set(name, json);
+    for (const name of changes.remove) stored.data.delete(name);
+  }
+
+  /** The package's own view of a session (private fields are invisible to the app and to logs). */
+  static factsOf(session: ActiveSession): Facts {
+    return session.#facts;
   }
 
   toJSON(): Record<string, unknown> {
@@ -114,14 +112,14 @@ export class ActiveSession {
   }
 }
 
-/** Builds `req.session` from what the store returned. */
-export function createSession(facts: Facts): ActiveSession {
-  return new ActiveSession(facts);
+/** Builds `req.session` from what the store returned. Throws if a data field is not JSON. */
+export function createSession(ref: SessionRef, store: SessionStore, idleMs: number, stored: StoredSession): ActiveSession {
+  return new ActiveSession({ ref, store, idleMs, stored });
 }
 
 /** The session's reference in Redis, for logout. */
 export function refOf(session: ActiveSession): SessionRef {
-  return session[FACTS].ref;
+  return ActiveSession.factsOf(session).ref;
 }
 
 /**
@@ -152,7 +150,7 @@ function encodeField(name: string, value: unknown): string {
 
 /** The data fields changed since load or the last save; `null` when nothing changed. */
 export function changesOf(session: ActiveSession): { set: [string, string][]; remove: string[] } | null {
-  const saved = session[FACTS].saved;
+  const saved = ActiveSession.factsOf(session).stored.data;
   const names = Object.keys(session);
   if (names.length === 0 && saved.size === 0) return null;
   const set: [string, string][] = [];

@@ -81,7 +81,7 @@ export function createStore(config: StoreConfig) {
     });
   }
 
-  function run(script: Script, keys: [string, string], args: (string | Buffer)[]): Promise<unknown> {
+  function run(script: Script, keys: [string, string], args: string[]): Promise<unknown> {
     return whenReady(() =>
       redis.evalsha(script.sha, 2, keys[0], keys[1], ...args).catch((err: Error) => {
         if (!String(err?.message).startsWith('NOSCRIPT')) throw err;
@@ -96,8 +96,7 @@ export function createStore(config: StoreConfig) {
       const reply = await run(RESOLVE, keysOf(ref.userTag), [ref.tokenHash, idle, indexTtl]);
       if (reply === REPLY.EXPIRED) return 'SESSION_EXPIRED';
       if (reply === REPLY.DISPLACED) return 'SESSION_DISPLACED';
-      if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) throw badReply('resolve', reply);
-      return decodeSession(reply[0] as number, reply[1] as string[]);
+      return decodeSession(reply);
     },
 
     /** Makes a new session the user's only one, displacing any previous one. */
@@ -107,7 +106,7 @@ export function createStore(config: StoreConfig) {
       sessionId: string,
       data: [string, string][],
     ): Promise<{ createdAt: number; absoluteDeadline: number; displaced: boolean }> {
-      const args: (string | Buffer)[] = [ref.tokenHash, sessionId, userId, idle, absolute, indexTtl];
+      const args: string[] = [ref.tokenHash, sessionId, userId, idle, absolute, indexTtl];
       for (const [name, json] of data) args.push(DATA_PREFIX + name, json);
       const reply = await run(LOGIN, keysOf(ref.userTag), args);
       if (!Array.isArray(reply) || reply.length !== 3) throw badReply('login', reply);
@@ -116,7 +115,7 @@ export function createStore(config: StoreConfig) {
 
     /** Writes changed data fields, only if the session is still the user's current one. */
     async save(ref: SessionRef, set: [string, string][], remove: string[]): Promise<'OK' | 'SESSION_EXPIRED' | 'SESSION_DISPLACED'> {
-      const args: (string | Buffer)[] = [ref.tokenHash, String(set.length)];
+      const args: string[] = [ref.tokenHash, String(set.length)];
       for (const [name, json] of set) args.push(DATA_PREFIX + name, json);
       for (const name of remove) args.push(DATA_PREFIX + name);
       const reply = await run(SAVE, keysOf(ref.userTag), args);
@@ -140,18 +139,26 @@ export function createStore(config: StoreConfig) {
   };
 }
 
-function decodeSession(now: number, fields: string[]): StoredSession {
+/** Decodes resolve's JSON reply `[now, field, value, ...]`; any other shape is a store failure. */
+function decodeSession(reply: unknown): StoredSession {
+  let items: unknown = null;
+  try {
+    if (typeof reply === 'string') items = JSON.parse(reply);
+  } catch {
+    // reported below as a bad reply
+  }
+  if (!Array.isArray(items) || items.length % 2 !== 1) throw badReply('resolve', reply);
   const session: StoredSession = {
     userId: '',
     sessionId: '',
     createdAt: 0,
-    lastActiveAt: now,
+    lastActiveAt: Number(items[0]),
     absoluteDeadline: 0,
     data: new Map(),
   };
-  for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i];
-    const value = fields[i + 1];
+  for (let i = 1; i < items.length; i += 2) {
+    const name = items[i] as string;
+    const value = items[i + 1] as string;
     if (name === 'u') session.userId = value;
     else if (name === 'i') session.sessionId = value;
     else if (name === 'c') session.createdAt = Number(value);

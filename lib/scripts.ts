@@ -2,8 +2,9 @@
  * The Lua scripts behind every session operation. Each runs atomically in one round trip
  * and touches exactly two keys, both passed in KEYS and sharing one hash tag:
  *   KEYS[1] the user's session hash, KEYS[2] the user index (SHA-256 of the current token).
- * Session hash fields: u user id, i public session id, c created, a last active, x absolute deadline
- * (0 = none), times in ms from Redis TIME; `d:<name>` app data (JSON).
+ * Session hash fields: u user id, i public session id (16 bytes, base64url), c created, a last active,
+ * times in ms from Redis TIME; `d:<name>` app data (JSON). The absolute deadline is not stored: it is
+ * `c` plus the absolute timeout the scripts are given, so a shorter policy applies at once.
  * Only lib/store.ts loads these.
  */
 import { createHash } from 'node:crypto';
@@ -25,7 +26,7 @@ const NOW = `local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
 
 /**
- * ARGV: token hash, idle ms, index ttl ms. Returns 2 | 3, or the JSON array [now, field, value, ...]
+ * ARGV: token hash, idle ms, index ttl ms, absolute ms (0 = none). Returns 2 | 3, or the JSON array [now, field, value, ...]
  * (one bulk string: far cheaper for the client to decode than a nested array reply).
  * Records the activity and refreshes both TTLs; neither outlives the absolute deadline.
  */
@@ -41,12 +42,13 @@ if #fields == 0 then return 2 end
 ${NOW}
 local ttl = tonumber(ARGV[2])
 local indexTtl = tonumber(ARGV[3])
-local deadline = 0
-for i = 1, #fields, 2 do
-  if fields[i] == 'x' then deadline = tonumber(fields[i + 1]) break end
-end
-if deadline > 0 then
-  local left = deadline - now
+local absolute = tonumber(ARGV[4])
+if absolute > 0 then
+  local created = 0
+  for i = 1, #fields, 2 do
+    if fields[i] == 'c' then created = tonumber(fields[i + 1]) break end
+  end
+  local left = created + absolute - now
   if left <= 0 then
     redis.call('DEL', KEYS[1], KEYS[2])
     return 2
@@ -77,7 +79,7 @@ if absolute > 0 then
   if absolute < indexTtl then indexTtl = absolute end
 end
 local displaced = redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'u', ARGV[3], 'i', ARGV[2], 'c', now, 'a', now, 'x', deadline, unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], 'u', ARGV[3], 'i', ARGV[2], 'c', now, 'a', now, unpack(ARGV, 7))
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('SET', KEYS[2], ARGV[1], 'PX', indexTtl)
 return {now, deadline, displaced}

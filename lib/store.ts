@@ -93,10 +93,10 @@ export function createStore(config: StoreConfig) {
   return {
     /** Looks the session up and, if it is live and current, refreshes its idle TTL and the index's. */
     async resolve(ref: SessionRef): Promise<ResolveResult> {
-      const reply = await run(RESOLVE, keysOf(ref.userTag), [ref.tokenHash, idle, indexTtl]);
+      const reply = await run(RESOLVE, keysOf(ref.userTag), [ref.tokenHash, idle, indexTtl, absolute]);
       if (reply === REPLY.EXPIRED) return 'SESSION_EXPIRED';
       if (reply === REPLY.DISPLACED) return 'SESSION_DISPLACED';
-      return decodeSession(reply);
+      return decodeSession(reply, config.absoluteMs);
     },
 
     /** Makes a new session the user's only one, displacing any previous one. */
@@ -106,7 +106,7 @@ export function createStore(config: StoreConfig) {
       sessionId: string,
       data: [string, string][],
     ): Promise<{ createdAt: number; absoluteDeadline: number; displaced: boolean }> {
-      const args: string[] = [ref.tokenHash, sessionId, userId, idle, absolute, indexTtl];
+      const args: string[] = [ref.tokenHash, compactUuid(sessionId), userId, idle, absolute, indexTtl];
       for (const [name, json] of data) args.push(DATA_PREFIX + name, json);
       const reply = await run(LOGIN, keysOf(ref.userTag), args);
       if (!Array.isArray(reply) || reply.length !== 3) throw badReply('login', reply);
@@ -140,7 +140,7 @@ export function createStore(config: StoreConfig) {
 }
 
 /** Decodes resolve's JSON reply `[now, field, value, ...]`; any other shape is a store failure. */
-function decodeSession(reply: unknown): StoredSession {
+function decodeSession(reply: unknown, absoluteMs: number): StoredSession {
   let items: unknown = null;
   try {
     if (typeof reply === 'string') items = JSON.parse(reply);
@@ -160,12 +160,23 @@ function decodeSession(reply: unknown): StoredSession {
     const name = items[i] as string;
     const value = items[i + 1] as string;
     if (name === 'u') session.userId = value;
-    else if (name === 'i') session.sessionId = value;
+    else if (name === 'i') session.sessionId = uuidOf(value);
     else if (name === 'c') session.createdAt = Number(value);
-    else if (name === 'x') session.absoluteDeadline = Number(value);
     else if (name.startsWith(DATA_PREFIX)) session.data.set(name.slice(DATA_PREFIX.length), value);
   }
+  if (absoluteMs > 0) session.absoluteDeadline = session.createdAt + absoluteMs;
   return session;
+}
+
+/** A UUID as stored: its 16 bytes in base64url (22 characters instead of 36). */
+function compactUuid(uuid: string): string {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex').toString('base64url');
+}
+
+/** The UUID text of a stored session id. */
+function uuidOf(compact: string): string {
+  const hex = Buffer.from(compact, 'base64url').toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function unavailable(cause: unknown): SessionError {

@@ -3,6 +3,7 @@
  * lifetime that activity cannot extend, and a user index living 1.5x the idle TTL.
  */
 import request from 'supertest';
+import { buildApp } from './helpers/app';
 import { keysWithPrefix, signIn, sleep, useApp } from './helpers/suite';
 import { TARGETS } from './helpers/targets';
 
@@ -47,6 +48,22 @@ describe.each(TARGETS)('expiry ($name)', (target) => {
       expect(after.status).toBe(401);
       expect(after.body.error.code).toBe('SESSION_EXPIRED');
       expect(await keysWithPrefix(ctx.redis, ctx.prefix)).toEqual([]);
+    });
+  });
+
+  describe('a shorter absolute policy', () => {
+    const ctx = useApp(target, { idleTimeout: 60, absoluteTimeout: 3600 });
+
+    test('applies at once to sessions created under a longer one', async () => {
+      const cookie = await signIn(ctx.app, 'policy-user');
+      const stricter = buildApp(ctx.redis, { keyPrefix: ctx.prefix, idleTimeout: 60, absoluteTimeout: 0.5 }).app;
+      const now = await request(stricter).get('/me').set('Cookie', cookie);
+      expect(now.status).toBe(200);
+      expect(Date.parse(now.body.absoluteExpiresAt)).toBe(Date.parse(now.body.createdAt) + 500);
+      await sleep(700);
+      const later = await request(stricter).get('/me').set('Cookie', cookie);
+      expect(later.status).toBe(401);
+      expect(later.body.error.code).toBe('SESSION_EXPIRED');
     });
   });
 

@@ -91,7 +91,7 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise
 }
 
 /** A free TCP port on 127.0.0.1, as the OS hands it out. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

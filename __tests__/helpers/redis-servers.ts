@@ -9,6 +9,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { freePort } from '../../demo-app/private-redis';
 
 /** A running private redis-server. */
 export interface RedisServer {
@@ -26,18 +27,8 @@ export interface RedisServer {
   destroy(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1, as the OS hands it out. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on 127.0.0.1 (the demo's helper; one implementation for both). */
+export { freePort };
 
 /** One raw `PING` over a fresh socket: true on `+PONG`. No client library, so nothing lingers. */
 function pingOnce(port: number, host: string): Promise<boolean> {

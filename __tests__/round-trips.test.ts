@@ -34,15 +34,24 @@ afterAll(async () => {
   await server.destroy();
 });
 
+/** Sends an ECHO marker from the app's client and waits until MONITOR shows it: everything sent before has arrived. */
+async function flushMonitor(): Promise<void> {
+  const marker = `marker-${Math.random()}`;
+  await redis.echo(marker);
+  const deadline = Date.now() + 5000;
+  while (!seen.some((args) => args[1] === marker)) {
+    if (Date.now() > deadline) throw new Error('MONITOR did not show the marker within 5 s');
+    await sleep(5);
+  }
+}
+
 /** The commands the app's client sent while `run` ran (MONITOR output arrives asynchronously). */
 async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
-  await redis.ping();
-  await sleep(50);
+  await flushMonitor();
   seen.length = 0;
   await run();
-  await redis.ping();
-  await sleep(100);
-  return seen.map((args) => args[0].toUpperCase()).filter((name) => name !== 'PING');
+  await flushMonitor();
+  return seen.map((args) => args[0].toUpperCase()).filter((name) => name !== 'ECHO');
 }
 
 test('one EVALSHA per authenticated request, none per anonymous request, one per login', async () => {

@@ -2,6 +2,7 @@
  * Cost on the wire: exactly one Redis command per request that carries a session cookie, none
  * for a request without one, one per login; counted with MONITOR on a private server.
  */
+import express from 'express';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { buildApp } from './helpers/app';
@@ -79,6 +80,21 @@ test('one EVALSHA per authenticated request, none per anonymous request, one per
 
   const unchangedData = await commandsDuring(() => request(app).get('/me').set('Cookie', cookie));
   expect(unchangedData).toEqual(['EVALSHA']);
+});
+
+test('mounting the middleware twice (app and router) still costs one round trip', async () => {
+  const { app } = buildApp(redis, {}, (routes, manager) => {
+    const router = express.Router();
+    router.use(manager.middleware());
+    router.get('/twice', manager.requireSession(), (req, res) => res.json({ userId: req.session!.userId }));
+    routes.use('/nested', router);
+  });
+  const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'twice' })).headers['set-cookie']);
+  const commands = await commandsDuring(async () => {
+    const res = await request(app).get('/nested/twice').set('Cookie', cookie);
+    expect(res.body).toEqual({ userId: 'twice' });
+  });
+  expect(commands).toEqual(['EVALSHA']);
 });
 
 test('after SCRIPT FLUSH the scripts are loaded again once (NOSCRIPT fallback) and keep working', async () => {

@@ -17,6 +17,8 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
   const { idleMs, onError } = config;
 
   return function resolveSession(req: Request, res: Response, next: NextFunction): void {
+    // Already resolved for this request (the middleware is mounted twice): no second round trip.
+    if (req.sessionErrorCode !== undefined) return next();
     let reading;
     try {
       reading = cookies.read(req);

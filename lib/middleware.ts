@@ -111,8 +111,7 @@ export function createGuard(options: RequireSessionOptions = {}): RequestHandler
     if (req.session) return next();
     const code = req.sessionErrorCode;
     if (!code) return next(new SessionError('MISCONFIGURED', 'mount sessions.middleware() before sessions.requireSession().'));
-    const error = new SessionError(code);
-    if (onReject) return onReject(req, res, error);
+    if (onReject) return onReject(req, res, new SessionError(code));
     res.status(statusOf(code)).set('Cache-Control', 'no-store');
     if (code === 'SESSION_STORE_UNAVAILABLE') res.set('Retry-After', '1');
     res.json({ error: { code, message: DEFAULT_MESSAGES[code] } });

@@ -65,7 +65,7 @@ return cjson.encode(fields)
 
 /**
  * ARGV: token hash, session id, user id, idle ms, absolute ms (0 = none), index ttl ms,
- * then data field/value pairs. Replaces whatever session the user had. Returns {now, deadline, displaced}.
+ * then data field/value pairs. Replaces whatever session the user had. Returns {now, deadline}.
  */
 export const LOGIN = script(`
 ${NOW}
@@ -78,11 +78,11 @@ if absolute > 0 then
   if absolute < ttl then ttl = absolute end
   if absolute < indexTtl then indexTtl = absolute end
 end
-local displaced = redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'u', ARGV[3], 'i', ARGV[2], 'c', now, 'a', now, unpack(ARGV, 7))
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('SET', KEYS[2], ARGV[1], 'PX', indexTtl)
-return {now, deadline, displaced}
+return {now, deadline}
 `);
 
 /**

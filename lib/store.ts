@@ -105,12 +105,12 @@ export function createStore(config: StoreConfig) {
       userId: string,
       sessionId: string,
       data: [string, string][],
-    ): Promise<{ createdAt: number; absoluteDeadline: number; displaced: boolean }> {
+    ): Promise<{ createdAt: number; absoluteDeadline: number }> {
       const args: string[] = [ref.tokenHash, compactUuid(sessionId), userId, idle, absolute, indexTtl];
       for (const [name, json] of data) args.push(DATA_PREFIX + name, json);
       const reply = await run(LOGIN, keysOf(ref.userTag), args);
-      if (!Array.isArray(reply) || reply.length !== 3) throw badReply('login', reply);
-      return { createdAt: Number(reply[0]), absoluteDeadline: Number(reply[1]), displaced: reply[2] === 1 };
+      if (!Array.isArray(reply) || reply.length !== 2) throw badReply('login', reply);
+      return { createdAt: Number(reply[0]), absoluteDeadline: Number(reply[1]) };
     },
 
     /** Writes changed data fields, only if the session is still the user's current one. */

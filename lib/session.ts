@@ -4,7 +4,7 @@
  * changed are written back, and two requests that change different fields both keep their change.
  */
 import { SessionError, type SessionErrorCode } from './errors';
-import type { SessionStore, StoredSession } from './store';
+import type { SessionStore, StoredSession } from './store/store';
 import type { SessionRef } from './token';
 
 /**
@@ -25,6 +25,8 @@ export interface SessionInfo {
   readonly sessionId: string;
   /** When the user signed in. */
   readonly createdAt: Date;
+  /** When the user last proved who they are: the sign-in, or the last `reauthenticate()`. */
+  readonly authenticatedAt: Date;
   /** The start of the current request (every authenticated request counts as activity). */
   readonly lastActiveAt: Date;
   /** When the session ends if unused: `lastActiveAt` plus the idle timeout, capped by the absolute deadline. */
@@ -44,12 +46,13 @@ export type Session = SessionInfo & Partial<SessionData>;
 
 /** The names apps cannot use for their own data. */
 export const RESERVED = new Set([
-  'userId', 'sessionId', 'createdAt', 'lastActiveAt', 'expiresAt', 'idleExpiresAt', 'absoluteExpiresAt',
+  'userId', 'sessionId', 'createdAt', 'authenticatedAt', 'lastActiveAt', 'expiresAt', 'idleExpiresAt', 'absoluteExpiresAt',
   'save', 'toJSON', '__proto__', 'constructor', 'prototype',
 ]);
 
 interface Facts {
-  readonly ref: SessionRef;
+  /** Changes only when `reauthenticate()` moves the session to a new token. */
+  ref: SessionRef;
   readonly store: SessionStore;
   readonly idleMs: number;
   /** As Redis answered; `data` holds the JSON of each field as last loaded or saved. */
@@ -70,6 +73,7 @@ export class ActiveSession {
   get userId(): string { return this.#facts.stored.userId; }
   get sessionId(): string { return this.#facts.stored.sessionId; }
   get createdAt(): Date { return new Date(this.#facts.stored.createdAt); }
+  get authenticatedAt(): Date { return new Date(this.#facts.stored.authenticatedAt); }
   get lastActiveAt(): Date { return new Date(this.#facts.stored.lastActiveAt); }
   get idleExpiresAt(): Date { return new Date(this.#facts.stored.lastActiveAt + this.#facts.idleMs); }
   get absoluteExpiresAt(): Date | null {
@@ -104,6 +108,7 @@ export class ActiveSession {
       userId: this.userId,
       sessionId: this.sessionId,
       createdAt: this.createdAt.toISOString(),
+      authenticatedAt: this.authenticatedAt.toISOString(),
       lastActiveAt: this.lastActiveAt.toISOString(),
       expiresAt: this.expiresAt.toISOString(),
       idleExpiresAt: this.idleExpiresAt.toISOString(),
@@ -120,6 +125,13 @@ export function createSession(ref: SessionRef, store: SessionStore, idleMs: numb
 /** The session's reference in Redis, for logout. */
 export function refOf(session: ActiveSession): SessionRef {
   return ActiveSession.factsOf(session).ref;
+}
+
+/** Points a session at its new token after `reauthenticate()` and records when the user proved who they are. */
+export function rebind(session: ActiveSession, ref: SessionRef, authenticatedAt: number): void {
+  const facts = ActiveSession.factsOf(session);
+  facts.ref = ref;
+  facts.stored.authenticatedAt = authenticatedAt;
 }
 
 /**

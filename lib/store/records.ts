@@ -1,0 +1,105 @@
+/** Decoding what the scripts return into session records, checking every shape on the way. */
+
+/** A session as Redis holds it; times are ms since the epoch, from Redis's clock. */
+export interface StoredSession {
+  userId: string;
+  sessionId: string;
+  createdAt: number;
+  lastActiveAt: number;
+  /** When the user last proved who they are: sign-in or re-authentication. */
+  authenticatedAt: number;
+  /** 0 when there is no absolute lifetime. */
+  absoluteDeadline: number;
+  /** App data: field name to its JSON text. */
+  data: Map<string, string>;
+}
+
+/** One live session of a user, as listed (no token, no token hash, no data). */
+export interface ListedSession {
+  userId: string;
+  sessionId: string;
+  createdAt: number;
+  lastActiveAt: number;
+  authenticatedAt: number;
+  expiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+const DATA_PREFIX = 'd:';
+const COMPACT_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/** Decodes resolve's JSON reply `[now, field, value, ...]`; null for any other shape. */
+export function decodeSession(reply: unknown, absoluteMs: number): StoredSession | null {
+  let items: unknown = null;
+  try {
+    if (typeof reply === 'string') items = JSON.parse(reply);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(items) || items.length % 2 !== 1) return null;
+  const session: StoredSession = {
+    userId: '',
+    sessionId: '',
+    createdAt: 0,
+    lastActiveAt: Number(items[0]),
+    authenticatedAt: 0,
+    absoluteDeadline: 0,
+    data: new Map(),
+  };
+  let authenticated = '';
+  for (let i = 1; i < items.length; i += 2) {
+    const name = items[i] as string;
+    const value = items[i + 1] as string;
+    if (typeof value !== 'string') return null;
+    if (name === 'u') session.userId = value;
+    else if (name === 'i') session.sessionId = COMPACT_ID.test(value) ? uuidOf(value) : '';
+    else if (name === 'c') session.createdAt = Number(value);
+    else if (name === 't') authenticated = value;
+    else if (name.startsWith(DATA_PREFIX)) session.data.set(name.slice(DATA_PREFIX.length), value);
+  }
+  session.authenticatedAt = authenticated ? Number(authenticated) : session.createdAt;
+  if (absoluteMs > 0) session.absoluteDeadline = session.createdAt + absoluteMs;
+  return session;
+}
+
+/** Decodes list's JSON reply `[now, [u, i, c, a, t, g, p, pttl], ...]`, oldest first; null for any other shape. */
+export function decodeListing(reply: unknown): ListedSession[] | null {
+  let items: unknown = null;
+  try {
+    if (typeof reply === 'string') items = JSON.parse(reply);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(items) || typeof items[0] !== 'number') return null;
+  const now = items[0];
+  const listed: ListedSession[] = [];
+  for (const row of items.slice(1)) {
+    if (!Array.isArray(row) || row.length !== 8) return null;
+    const [u, i, c, a, t, g, p, pttl] = row as unknown[];
+    if (typeof u !== 'string' || typeof i !== 'string' || !COMPACT_ID.test(i)) continue;
+    const createdAt = Number(c);
+    listed.push({
+      userId: u,
+      sessionId: uuidOf(i),
+      createdAt,
+      lastActiveAt: Number(a),
+      authenticatedAt: typeof t === 'string' ? Number(t) : createdAt,
+      expiresAt: now + Math.max(0, Number(pttl)),
+      userAgent: typeof g === 'string' ? g : null,
+      ip: typeof p === 'string' ? p : null,
+    });
+  }
+  return listed.sort((x, y) => x.createdAt - y.createdAt || (x.sessionId < y.sessionId ? -1 : 1));
+}
+
+/** A UUID as stored: its 16 bytes in base64url (22 characters instead of 36). */
+export function compactId(uuid: string): string {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex').toString('base64url');
+}
+
+/** The UUID text of a stored session id. */
+export function uuidOf(compact: string): string {
+  const hex = Buffer.from(compact, 'base64url').toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -67,8 +67,8 @@ describe.each(TARGETS)('expiry ($name)', (target) => {
     });
   });
 
-  describe('TTLs in Redis', () => {
-    const ctx = useApp(target, { idleTimeout: 100 });
+  describe('TTLs in Redis (touchAfter 0: every request refreshes)', () => {
+    const ctx = useApp(target, { idleTimeout: 100, touchAfter: 0 });
 
     async function ttls(): Promise<{ session: number; index: number }> {
       const keys = await keysWithPrefix(ctx.redis, ctx.prefix);

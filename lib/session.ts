@@ -29,9 +29,12 @@ export interface SessionInfo {
   readonly authenticatedAt: Date;
   /** The start of the current request (every authenticated request counts as activity). */
   readonly lastActiveAt: Date;
-  /** When the session ends if unused: `lastActiveAt` plus the idle timeout, capped by the absolute deadline. */
+  /** When the session ends if unused: `idleExpiresAt`, capped by the absolute deadline. */
   readonly expiresAt: Date;
-  /** `lastActiveAt` plus the idle timeout. */
+  /**
+   * When the idle timeout ends the session if it is not used again: the last refresh plus the idle timeout
+   * (with `touchAfter`, the last refresh may be up to that long before `lastActiveAt`).
+   */
   readonly idleExpiresAt: Date;
   /** The absolute deadline, or `null` when `absoluteTimeout` is off. */
   readonly absoluteExpiresAt: Date | null;
@@ -75,14 +78,14 @@ export class ActiveSession {
   get createdAt(): Date { return new Date(this.#facts.stored.createdAt); }
   get authenticatedAt(): Date { return new Date(this.#facts.stored.authenticatedAt); }
   get lastActiveAt(): Date { return new Date(this.#facts.stored.lastActiveAt); }
-  get idleExpiresAt(): Date { return new Date(this.#facts.stored.lastActiveAt + this.#facts.idleMs); }
+  get idleExpiresAt(): Date { return new Date(this.#facts.stored.touchedAt + this.#facts.idleMs); }
   get absoluteExpiresAt(): Date | null {
     const deadline = this.#facts.stored.absoluteDeadline;
     return deadline > 0 ? new Date(deadline) : null;
   }
   get expiresAt(): Date {
     const { idleMs, stored } = this.#facts;
-    const idle = stored.lastActiveAt + idleMs;
+    const idle = stored.touchedAt + idleMs;
     return new Date(stored.absoluteDeadline > 0 && stored.absoluteDeadline < idle ? stored.absoluteDeadline : idle);
   }
 

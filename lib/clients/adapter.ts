@@ -21,6 +21,12 @@ export interface RedisAdapter {
   evalsha(sha: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
   /** EVAL routed by the first key. */
   eval(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  /**
+   * Plain commands (name and arguments) sent together in one round trip on the node of their first key;
+   * resolves to each raw reply (an error reply rejects the whole call). Replies keep RESP2 shapes:
+   * HGETALL is a flat array.
+   */
+  pipeline(commands: readonly (readonly string[])[]): Promise<unknown[]>;
   /** WAIT on the connection that serves `routingKey`: how many replicas acknowledged its writes. */
   wait(routingKey: string, replicas: number, timeoutMs: number): Promise<number>;
   /** Key names matching `pattern` on every master, a batch at a time (SCAN: never blocks Redis). */

@@ -49,6 +49,15 @@ export function ioredisAdapter(redis: Redis | Cluster): RedisAdapter {
     },
     evalsha: (sha, keys, args) => redis.evalsha(sha, keys.length, ...keys, ...args),
     eval: (source, keys, args) => redis.eval(source, keys.length, ...keys, ...args),
+    async pipeline(commands) {
+      const batch = redis.pipeline();
+      for (const [name, ...args] of commands) batch.call(name, ...args);
+      const replies = (await batch.exec()) ?? [];
+      return replies.map(([err, reply]) => {
+        if (err) throw err;
+        return reply;
+      });
+    },
     async wait(routingKey, replicas, timeoutMs) {
       return Number(await nodeFor(routingKey).call('WAIT', String(replicas), String(timeoutMs)));
     },

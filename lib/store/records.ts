@@ -5,7 +5,10 @@ export interface StoredSession {
   userId: string;
   sessionId: string;
   createdAt: number;
+  /** The current request's time (Redis's clock). */
   lastActiveAt: number;
+  /** When Redis last refreshed the session's idle timeout (with `touchAfter`, up to that long ago). */
+  touchedAt: number;
   /** When the user last proved who they are: sign-in or re-authentication. */
   authenticatedAt: number;
   /** 0 when there is no absolute lifetime. */
@@ -29,7 +32,7 @@ export interface ListedSession {
 const DATA_PREFIX = 'd:';
 const COMPACT_ID = /^[A-Za-z0-9_-]{22}$/;
 
-/** Decodes resolve's JSON reply `[now, field, value, ...]`; null for any other shape. */
+/** Decodes the resolve script's JSON reply `[now, field, value, ...]`; null for any other shape. */
 export function decodeSession(reply: unknown, absoluteMs: number): StoredSession | null {
   let items: unknown = null;
   try {
@@ -38,24 +41,36 @@ export function decodeSession(reply: unknown, absoluteMs: number): StoredSession
     return null;
   }
   if (!Array.isArray(items) || items.length % 2 !== 1) return null;
+  const now = Number(items[0]);
+  return sessionFromFields(items, 1, now, now, absoluteMs);
+}
+
+/**
+ * A session from a record's flat field/value list starting at `from`. `now` is the request's time in
+ * Redis's clock; `touchedAt` the last refresh (null: the record's `a` field). Null for any malformed field.
+ */
+export function sessionFromFields(items: unknown[], from: number, now: number, touchedAt: number | null, absoluteMs: number): StoredSession | null {
   const session: StoredSession = {
     userId: '',
     sessionId: '',
     createdAt: 0,
-    lastActiveAt: Number(items[0]),
+    lastActiveAt: now,
+    touchedAt: touchedAt ?? 0,
     authenticatedAt: 0,
     absoluteDeadline: 0,
     data: new Map(),
   };
   let authenticated = '';
-  for (let i = 1; i < items.length; i += 2) {
-    const name = items[i] as string;
-    const value = items[i + 1] as string;
-    if (typeof value !== 'string') return null;
+  for (let i = from; i < items.length; i += 2) {
+    const name = items[i];
+    const value = items[i + 1];
+    if (typeof name !== 'string' || typeof value !== 'string') return null;
     if (name === 'u') session.userId = value;
     else if (name === 'i') session.sessionId = COMPACT_ID.test(value) ? uuidOf(value) : '';
     else if (name === 'c') session.createdAt = Number(value);
-    else if (name === 't') authenticated = value;
+    else if (name === 'a') {
+      if (touchedAt === null) session.touchedAt = Number(value);
+    } else if (name === 't') authenticated = value;
     else if (name.startsWith(DATA_PREFIX)) session.data.set(name.slice(DATA_PREFIX.length), value);
   }
   session.authenticatedAt = authenticated ? Number(authenticated) : session.createdAt;

@@ -171,12 +171,41 @@ hdelFrom(KEYS[2], last + 1, #ARGV)
 return 1
 `);
 
-/** KEYS: index. ARGV: token hash, deadline. Ends the session if it is live. Returns 1 | 0 | 5. */
+/**
+ * KEYS: index. ARGV: token hash, deadline, why it ends (`L` signed out, `D` displaced, `E` expired).
+ * Ends the session if it is live. Returns 1 | 0 | 5.
+ */
 export const LOGOUT = script(`
 if late(ARGV[2]) then return 5 end
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= '' then return 0 end
-finish(ARGV[1], 'L')
+finish(ARGV[1], ARGV[3])
 return 1
+`);
+
+/**
+ * KEYS: index, session. ARGV: token hash, idle ms, index ttl ms, absolute ms (0 = none), deadline.
+ * Records activity and refreshes both TTLs of a live session (capped by the absolute deadline), for requests
+ * that read the session with plain commands. Returns the time it recorded, or 2 | 3 | 4 | 5.
+ */
+export const TOUCH = script(`
+if late(ARGV[5]) then return 5 end
+local mark = redis.call('HGET', KEYS[1], ARGV[1])
+if mark ~= '' then return why(mark) end
+local created = tonumber(redis.call('HGET', KEYS[2], 'c'))
+if not created then return 2 end
+local ttl = tonumber(ARGV[2])
+local indexTtl = tonumber(ARGV[3])
+local absolute = tonumber(ARGV[4])
+if absolute > 0 then
+  local left = created + absolute - now
+  if left <= 0 then return 2 end
+  if left < ttl then ttl = left end
+  if left < indexTtl then indexTtl = left end
+end
+redis.call('HSET', KEYS[2], 'a', now)
+redis.call('PEXPIRE', KEYS[2], ttl)
+keepIndex(indexTtl)
+return now
 `);
 
 /**

@@ -8,8 +8,8 @@ import type { RedisAdapter } from '../clients/adapter';
 import { SessionError } from '../errors';
 import type { SessionRef } from '../token';
 import { indexPattern, keyNamer, userTagOfIndex } from './keys';
-import { LIST, LOGIN, LOGOUT, REAUTHENTICATE, REPLY, RESOLVE, REVOKE, SAVE, type Script } from './scripts';
-import { decodeListing, decodeSession, compactId, uuidOf, type ListedSession, type StoredSession } from './records';
+import { LIST, LOGIN, LOGOUT, REAUTHENTICATE, REPLY, RESOLVE, REVOKE, SAVE, TOUCH, type Script } from './scripts';
+import { compactId, decodeListing, decodeSession, sessionFromFields, uuidOf, type ListedSession, type StoredSession } from './records';
 
 export type { ListedSession, StoredSession } from './records';
 
@@ -25,6 +25,7 @@ export interface StoreConfig {
   readonly idleMs: number;
   readonly absoluteMs: number;
   readonly indexTtlMs: number;
+  readonly touchAfterMs: number;
   readonly storeTimeoutMs: number;
   /** WAIT after each write that creates or ends a session; null when off. */
   readonly waitForReplicas: { readonly replicas: number; readonly timeoutMs: number } | null;
@@ -46,6 +47,13 @@ export interface NewSession {
 /** Called after every store call with its name, duration and whether Redis answered. */
 export type StoreObserver = (operation: string, seconds: number, ok: boolean) => void;
 
+/** A tombstone's meaning (see keys.ts): `D` displaced, `R` revoked, anything else (signed out, expired) expired. */
+function endedBy(mark: string): EndedCode {
+  if (mark.startsWith('D')) return 'SESSION_DISPLACED';
+  if (mark.startsWith('R')) return 'SESSION_REVOKED';
+  return 'SESSION_EXPIRED';
+}
+
 const CODES: Record<number, EndedCode> = {
   [REPLY.EXPIRED]: 'SESSION_EXPIRED',
   [REPLY.DISPLACED]: 'SESSION_DISPLACED',
@@ -61,6 +69,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
   const idle = String(config.idleMs);
   const absolute = String(config.absoluteMs);
   const indexTtl = String(config.indexTtlMs);
+  const { touchAfterMs } = config;
   const keysOf = keyNamer(keyPrefix);
   /** Redis TIME minus the local clock, in ms, learnt from replies that carry Redis's time. */
   let clockOffset = 0;
@@ -87,21 +96,26 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     });
   }
 
-  async function run(operation: string, script: Script, keys: string[], args: string[]): Promise<unknown> {
+  /** Sends a call when the connection is ready, bounded by the store timeout, and reports its duration. */
+  async function timed<T>(operation: string, send: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
-      const reply = await whenReady(() =>
-        redis.evalsha(script.sha, keys, args).catch((err: Error) => {
-          if (!String(err?.message).startsWith('NOSCRIPT')) throw err;
-          return redis.eval(script.source, keys, args);
-        }),
-      );
+      const reply = await whenReady(send);
       observe?.(operation, (performance.now() - started) / 1000, true);
       return reply;
     } catch (err) {
       observe?.(operation, (performance.now() - started) / 1000, false);
       throw err;
     }
+  }
+
+  function run(operation: string, script: Script, keys: string[], args: string[]): Promise<unknown> {
+    return timed(operation, () =>
+      redis.evalsha(script.sha, keys, args).catch((err: Error) => {
+        if (!String(err?.message).startsWith('NOSCRIPT')) throw err;
+        return redis.eval(script.source, keys, args);
+      }),
+    );
   }
 
   /** WAIT for the configured replicas on the node that ran the write; too few acknowledgements fail the call. */
@@ -114,29 +128,92 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     }
   }
 
+  /** The session as plain reads see it: record first, then the index, so a live answer was live at the first read. */
+  async function read(ref: SessionRef, operation: string): Promise<ResolveResult> {
+    const keys = keysOf(ref.userTag);
+    const replies = await timed(operation, () =>
+      redis.pipeline([
+        ['HGETALL', keys.session(ref.tokenHash)],
+        ['HGET', keys.index, ref.tokenHash],
+        ['EXISTS', keys.legacyIndex],
+        ['TIME'],
+      ]),
+    );
+    const [fields, mark, legacy, time] = replies as [unknown, unknown, unknown, unknown];
+    if (!Array.isArray(fields) || !Array.isArray(time)) throw badReply(operation, replies);
+    if (mark !== '') return typeof mark === 'string' ? endedBy(mark) : 'SESSION_EXPIRED';
+    if (fields.length === 0) return 'SESSION_EXPIRED';
+    if (Number(legacy) === 1) {
+      // A sign-in by a format-1 process came after this session's: it is the newer one.
+      end(keys.index, ref.tokenHash, 'D');
+      return 'SESSION_DISPLACED';
+    }
+    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const session = sessionFromFields(fields, 0, now, null, config.absoluteMs);
+    if (!session) throw badReply(operation, replies);
+    if (session.absoluteDeadline > 0 && session.absoluteDeadline <= now) {
+      end(keys.index, ref.tokenHash, 'E');
+      return 'SESSION_EXPIRED';
+    }
+    return checked(session, keys.index, ref.tokenHash);
+  }
+
+  /** Refreshes a live session's idle timeout (a plain read found the refresh due). */
+  async function touch(ref: SessionRef): Promise<void> {
+    const keys = keysOf(ref.userTag);
+    const sentAt = Date.now();
+    const reply = await run('touch', TOUCH, [keys.index, keys.session(ref.tokenHash)], [ref.tokenHash, idle, indexTtl, absolute, deadline()]);
+    if (typeof reply === 'number' && reply > REPLY.LIMIT) learnClock(reply, sentAt);
+  }
+
+  /** The script path: one round trip that reads and refreshes. */
+  async function resolveAndTouch(ref: SessionRef): Promise<ResolveResult> {
+    const keys = keysOf(ref.userTag);
+    const sentAt = Date.now();
+    const reply = await run('resolve', RESOLVE, [keys.index, keys.session(ref.tokenHash), keys.legacyIndex], [ref.tokenHash, idle, indexTtl, absolute]);
+    if (typeof reply === 'number') {
+      if (CODES[reply]) return CODES[reply];
+      throw badReply('resolve', reply);
+    }
+    const session = decodeSession(reply, config.absoluteMs);
+    if (!session) throw badReply('resolve', reply);
+    learnClock(session.lastActiveAt, sentAt);
+    return checked(session, keys.index, ref.tokenHash);
+  }
+
+  /** Stored data the package did not write is not a session: it is ended, and the request gets SESSION_INVALID. */
+  function checked(session: StoredSession, index: string, tokenHash: string): StoredSession | 'SESSION_INVALID' {
+    if (isPlausible(session)) return session;
+    end(index, tokenHash, 'E');
+    return 'SESSION_INVALID';
+  }
+
+  /** Ends a session found dead on a read path, without making the request wait (best effort: it expires anyway). */
+  function end(index: string, tokenHash: string, kind: 'D' | 'E'): void {
+    run('end', LOGOUT, [index], [tokenHash, '0', kind]).catch(() => undefined);
+  }
+
   function late(operation: string): SessionError {
     return unavailable(new Error(`${operation} reached Redis after its deadline and did nothing`));
   }
 
   return {
-    /** Looks the session up and, if it is live, refreshes its idle TTL and the index's. */
+    /**
+     * Looks the session up. With `touchAfter` 0 one script reads and refreshes it; otherwise plain commands
+     * read it in one round trip and a refresh is sent (without waiting for it) only when one is due.
+     */
     async resolve(ref: SessionRef): Promise<ResolveResult> {
-      const keys = keysOf(ref.userTag);
-      const sentAt = Date.now();
-      const reply = await run('resolve', RESOLVE, [keys.index, keys.session(ref.tokenHash), keys.legacyIndex], [ref.tokenHash, idle, indexTtl, absolute]);
-      if (typeof reply === 'number') {
-        if (CODES[reply]) return CODES[reply];
-        throw badReply('resolve', reply);
+      if (touchAfterMs === 0) return resolveAndTouch(ref);
+      const result = await read(ref, 'resolve');
+      if (typeof result !== 'string' && result.lastActiveAt - result.touchedAt >= touchAfterMs) {
+        result.touchedAt = result.lastActiveAt;
+        touch(ref).catch(() => undefined);
       }
-      const session = decodeSession(reply, config.absoluteMs);
-      if (!session) throw badReply('resolve', reply);
-      learnClock(session.lastActiveAt, sentAt);
-      if (!isPlausible(session)) {
-        await run('discard', LOGOUT, [keys.index], [ref.tokenHash, '0']).catch(() => undefined);
-        return 'SESSION_INVALID';
-      }
-      return session;
+      return result;
     },
+
+    /** Looks the session up without refreshing it: not activity (for live streams and checks). */
+    peek: (ref: SessionRef): Promise<ResolveResult> => read(ref, 'peek'),
 
     /** Makes a new session live for the user under the limit policy. */
     async login(ref: SessionRef, session: NewSession): Promise<{ createdAt: number; absoluteDeadline: number; displaced: string[] } | 'SESSION_LIMIT_REACHED'> {
@@ -173,7 +250,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     /** Ends the session if it is live. True if it was. */
     async logout(ref: SessionRef): Promise<boolean> {
       const keys = keysOf(ref.userTag);
-      const reply = await run('logout', LOGOUT, [keys.index], [ref.tokenHash, deadline()]);
+      const reply = await run('logout', LOGOUT, [keys.index], [ref.tokenHash, deadline(), 'L']);
       if (reply === REPLY.LATE) throw late('logout');
       if (reply !== 0 && reply !== 1) throw badReply('logout', reply);
       await replicate(keys.index);

@@ -57,6 +57,14 @@ export interface SessionManagerOptions {
    */
   touchAfter?: number;
   /**
+   * Keep recently resolved sessions in this process (a bounded LRU of `maxEntries`, default 10,000) and answer
+   * repeat requests without Redis, kept exact by Redis client-side caching (`CLIENT TRACKING`): any change to a
+   * user's keys from any process, and any doubt (reconnect, failover, lost listener), drops the entries first.
+   * Needs a single Redis or a Sentinel-managed client (not a Cluster) and `touchAfter` above 0.
+   * @default false
+   */
+  localCache?: boolean | { maxEntries?: number };
+  /**
    * TTL of the user index as a multiple of `idleTimeout`; at least 1.
    * @default 1.5
    */
@@ -126,6 +134,7 @@ export interface Config {
   readonly indexTtlMs: number;
   /** 0: every request refreshes the session (one script); otherwise requests read with plain commands. */
   readonly touchAfterMs: number;
+  readonly localCache: { readonly maxEntries: number } | null;
   readonly keyPrefix: string;
   readonly storeTimeoutMs: number;
   readonly cookie: Readonly<Required<Omit<CookieOptions, 'domain'>>> & { readonly domain?: string };
@@ -133,7 +142,7 @@ export interface Config {
 }
 
 const TOP_LEVEL = [
-  'redis', 'idleTimeout', 'absoluteTimeout', 'touchAfter', 'indexTtlFactor', 'keyPrefix', 'storeTimeoutMs', 'cookie', 'onError',
+  'redis', 'idleTimeout', 'absoluteTimeout', 'touchAfter', 'localCache', 'indexTtlFactor', 'keyPrefix', 'storeTimeoutMs', 'cookie', 'onError',
   'maxSessions', 'onLimit', 'recordClient', 'waitForReplicas', 'metrics',
 ];
 /** The most sessions one user may hold. */
@@ -200,6 +209,7 @@ export function parseOptions(options: SessionManagerOptions): Config {
     absoluteMs,
     indexTtlMs: Math.round(idleMs * factor),
     touchAfterMs: Math.round(touchAfter * 1000),
+    localCache: parseLocalCache(options.localCache, redis, touchAfter),
     keyPrefix,
     storeTimeoutMs,
     cookie: parseCookie(options.cookie ?? {}),
@@ -220,6 +230,22 @@ export function checkMaxSessions(value: unknown, report: (message: string) => ne
     report(`\`maxSessions\` must be a whole number from 1 to ${MAX_SESSIONS_LIMIT} (or a function of the user id returning one); received ${JSON.stringify(value)}.`);
   }
   return value as number;
+}
+
+function parseLocalCache(value: SessionManagerOptions['localCache'], redis: RedisAdapter, touchAfter: number): Config['localCache'] {
+  if (value === undefined || value === false) return null;
+  let maxEntries = 10_000;
+  if (value !== true) {
+    if (value === null || typeof value !== 'object') fail('`localCache` must be true, false or `{ maxEntries }`.');
+    checkKeys(value, ['maxEntries'], 'localCache.');
+    maxEntries = value.maxEntries ?? maxEntries;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > 10_000_000) {
+      fail(`\`localCache.maxEntries\` must be a whole number from 1 to 10000000; received ${JSON.stringify(maxEntries)}.`);
+    }
+  }
+  if (!redis.tracked) fail(`\`localCache\` needs a single Redis or a Sentinel-managed client; this ${redis.library} ${redis.isCluster ? 'Cluster ' : ''}client cannot track keys for it. Leave localCache off with a Cluster.`);
+  if (touchAfter === 0) fail('`localCache` needs `touchAfter` above 0: with 0 every request refreshes the session in Redis, so nothing could be served locally.');
+  return Object.freeze({ maxEntries });
 }
 
 function parseWaitForReplicas(value: SessionManagerOptions['waitForReplicas']): Config['waitForReplicas'] {

@@ -5,6 +5,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { ConnectionState, RedisAdapter } from './adapter';
+import { ioredisTrackedReader } from './ioredis-tracking';
 import { slotOf } from './slot';
 
 const OFFLINE = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
@@ -61,6 +62,7 @@ export function ioredisAdapter(redis: Redis | Cluster): RedisAdapter {
     async wait(routingKey, replicas, timeoutMs) {
       return Number(await nodeFor(routingKey).call('WAIT', String(replicas), String(timeoutMs)));
     },
+    tracked: isCluster ? undefined : (handlers, timeoutMs) => ioredisTrackedReader(redis as Redis, handlers, timeoutMs),
     async *scan(pattern, count) {
       const nodes = isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
       for (const node of nodes) {

@@ -1,0 +1,184 @@
+/**
+ * The request path's reads: resolve (with the refresh due under `touchAfter`), peek, and the local
+ * cache in front of them. Plain reads take the record first and the index second, so a live answer was
+ * live at the first read; every answer is checked for data the package did not write.
+ */
+import type { RedisAdapter, TrackedReader } from '../clients/adapter';
+import { SessionCache } from '../cache';
+import type { SessionRef } from '../token';
+import { badReply, type Calls } from './calls';
+import type { UserKeys } from './keys';
+import { decodeSession, sessionFromFields, type StoredSession } from './records';
+import { LOGOUT, REPLY, RESOLVE, TOUCH } from './scripts';
+
+/** Why a session is not live. */
+export type EndedCode = 'SESSION_EXPIRED' | 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_INVALID';
+
+/** Resolve's answer: the session, or why there is none. */
+export type ResolveResult = StoredSession | EndedCode;
+
+/** What the reads need from the configuration. */
+export interface ReadConfig {
+  readonly idleMs: number;
+  readonly absoluteMs: number;
+  readonly indexTtlMs: number;
+  readonly touchAfterMs: number;
+  readonly storeTimeoutMs: number;
+  readonly localCache: { readonly maxEntries: number } | null;
+}
+
+const CODES: Record<number, EndedCode> = {
+  [REPLY.EXPIRED]: 'SESSION_EXPIRED',
+  [REPLY.DISPLACED]: 'SESSION_DISPLACED',
+  [REPLY.REVOKED]: 'SESSION_REVOKED',
+};
+
+/** The script replies that say why a session ended. */
+export function endedCode(reply: unknown): EndedCode | undefined {
+  return typeof reply === 'number' ? CODES[reply] : undefined;
+}
+
+/** A tombstone's meaning (see keys.ts): `D` displaced, `R` revoked, anything else (signed out, expired) expired. */
+function endedBy(mark: string): EndedCode {
+  if (mark.startsWith('D')) return 'SESSION_DISPLACED';
+  if (mark.startsWith('R')) return 'SESSION_REVOKED';
+  return 'SESSION_EXPIRED';
+}
+
+/** Builds the read path of one store. */
+export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Calls, keysOf: (userTag: string) => UserKeys) {
+  const { touchAfterMs, absoluteMs } = config;
+  const idle = String(config.idleMs);
+  const absolute = String(absoluteMs);
+  const indexTtl = String(config.indexTtlMs);
+  const cache = config.localCache ? new SessionCache(config.localCache.maxEntries) : null;
+  const reader: TrackedReader | null =
+    cache && redis.tracked ? redis.tracked({ invalidate: (keys) => cache.invalidate(keys), lost: () => cache.invalidate(null) }, config.storeTimeoutMs) : null;
+
+  /** The session as plain reads see it, through `pipeline` (the app's client, or the cache's tracked reader). */
+  async function read(ref: SessionRef, operation: string, pipeline = redis.pipeline): Promise<ResolveResult> {
+    const keys = keysOf(ref.userTag);
+    const sentAt = Date.now();
+    const replies = await calls.timed(operation, () =>
+      pipeline([['HGETALL', keys.session(ref.tokenHash)], ['HGET', keys.index, ref.tokenHash], ['EXISTS', keys.legacyIndex], ['TIME']]),
+    );
+    const [fields, mark, legacy, time] = replies as [unknown, unknown, unknown, unknown];
+    if (!Array.isArray(fields) || !Array.isArray(time)) throw badReply(operation, replies);
+    if (mark !== '') return typeof mark === 'string' ? endedBy(mark) : 'SESSION_EXPIRED';
+    if (fields.length === 0) return 'SESSION_EXPIRED';
+    if (Number(legacy) === 1) {
+      // A sign-in by a format-1 process came after this session's: it is the newer one.
+      end(keys.index, ref.tokenHash, 'D');
+      return 'SESSION_DISPLACED';
+    }
+    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    calls.learnClock(now, sentAt);
+    const session = sessionFromFields(fields, 0, now, null, absoluteMs);
+    if (!session) throw badReply(operation, replies);
+    if (session.absoluteDeadline > 0 && session.absoluteDeadline <= now) {
+      end(keys.index, ref.tokenHash, 'E');
+      return 'SESSION_EXPIRED';
+    }
+    return checked(session, keys.index, ref.tokenHash);
+  }
+
+  /** Refreshes a live session's idle timeout (a plain read found the refresh due). */
+  async function touch(ref: SessionRef): Promise<void> {
+    const keys = keysOf(ref.userTag);
+    cache?.dropUser(ref.userTag);
+    const sentAt = Date.now();
+    const reply = await calls.run('touch', TOUCH, [keys.index, keys.session(ref.tokenHash)], [ref.tokenHash, idle, indexTtl, absolute, calls.deadline()]);
+    cache?.dropUser(ref.userTag);
+    if (typeof reply === 'number' && reply > REPLY.LIMIT) calls.learnClock(reply, sentAt);
+  }
+
+  /** The script path (touchAfter 0): one round trip that reads and refreshes. */
+  async function resolveAndTouch(ref: SessionRef): Promise<ResolveResult> {
+    const keys = keysOf(ref.userTag);
+    const sentAt = Date.now();
+    const reply = await calls.run('resolve', RESOLVE, [keys.index, keys.session(ref.tokenHash), keys.legacyIndex], [ref.tokenHash, idle, indexTtl, absolute]);
+    const ended = endedCode(reply);
+    if (ended) return ended;
+    const session = decodeSession(reply, absoluteMs);
+    if (!session) throw badReply('resolve', reply);
+    calls.learnClock(session.lastActiveAt, sentAt);
+    return checked(session, keys.index, ref.tokenHash);
+  }
+
+  /** Stored data the package did not write is not a session: it is ended, and the request gets SESSION_INVALID. */
+  function checked(session: StoredSession, index: string, tokenHash: string): StoredSession | 'SESSION_INVALID' {
+    if (isPlausible(session)) return session;
+    end(index, tokenHash, 'E');
+    return 'SESSION_INVALID';
+  }
+
+  /** Ends a session found dead on a read path, without making the request wait (best effort: it expires anyway). */
+  function end(index: string, tokenHash: string, kind: 'D' | 'E'): void {
+    calls.run('end', LOGOUT, [index], [tokenHash, '0', kind]).catch(() => undefined);
+  }
+
+  /** A cached record still good for this request: no refresh due, the absolute deadline not reached. */
+  function fromCache(ref: SessionRef): StoredSession | undefined {
+    const hit = cache!.get(ref.userTag, ref.tokenHash);
+    if (!hit) return undefined;
+    const now = calls.redisNow();
+    if (now - hit.touchedAt >= touchAfterMs || (hit.absoluteDeadline > 0 && now >= hit.absoluteDeadline)) return undefined;
+    return { ...hit, lastActiveAt: Math.max(now, hit.touchedAt), data: new Map(hit.data) };
+  }
+
+  return {
+    /**
+     * Looks the session up. With `touchAfter` 0 one script reads and refreshes it; otherwise plain commands
+     * read it in one round trip (none on a local cache hit) and a refresh is sent, without waiting for it,
+     * only when one is due.
+     */
+    async resolve(ref: SessionRef): Promise<ResolveResult> {
+      if (touchAfterMs === 0) return resolveAndTouch(ref);
+      let result: ResolveResult;
+      if (cache && reader && reader.state() === 'ready') {
+        const hit = fromCache(ref);
+        if (hit) return hit;
+        const epoch = cache.epoch;
+        result = await read(ref, 'resolve', reader.pipeline);
+        if (typeof result !== 'string') cache.set(ref.userTag, ref.tokenHash, { ...result, data: new Map(result.data) }, epoch);
+      } else {
+        result = await read(ref, 'resolve');
+      }
+      if (typeof result !== 'string' && result.lastActiveAt - result.touchedAt >= touchAfterMs) {
+        result.touchedAt = result.lastActiveAt;
+        touch(ref).catch(() => undefined);
+      }
+      return result;
+    },
+
+    /** Looks the session up in Redis without refreshing it: not activity (for live streams and checks). */
+    peek: (ref: SessionRef): Promise<ResolveResult> => read(ref, 'peek'),
+
+    /** This process is about to change (or just changed) the user's keys: drop what the cache holds of them. */
+    forget(userTag: string): void {
+      cache?.dropUser(userTag);
+    },
+
+    /** Entries held by the local cache (0 without one). */
+    cacheSize: (): number => cache?.size ?? 0,
+
+    /** Closes the cache's own connections. */
+    close(): void {
+      reader?.close();
+      cache?.invalidate(null);
+    },
+  };
+}
+
+/** Stored data the package did not write (a missing user, a created time in the future) is not a session. */
+function isPlausible(session: StoredSession): boolean {
+  return (
+    session.userId !== '' &&
+    session.sessionId !== '' &&
+    Number.isFinite(session.createdAt) &&
+    session.createdAt > 0 &&
+    session.createdAt <= session.lastActiveAt &&
+    session.authenticatedAt >= session.createdAt &&
+    session.authenticatedAt <= session.lastActiveAt
+  );
+}

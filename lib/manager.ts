@@ -11,6 +11,7 @@ import { parseOptions, type SessionManagerOptions } from './options';
 import { ActiveSession, createSession, encodeData, refOf, type Session, type SessionData } from './session';
 import { createStore } from './store';
 import { issueToken, type SessionRef } from './token';
+import { checkUserId } from './user-id';
 
 /** What {@link createSessionManager} returns. */
 export interface SessionManager {
@@ -33,8 +34,6 @@ export interface SessionManager {
   revokeUser(userId: string): Promise<boolean>;
 }
 
-const MAX_USER_ID = 1024;
-
 /**
  * Creates a session manager. Options are validated here, once; a mistake throws `INVALID_OPTIONS`
  * with a message that says what to fix.
@@ -55,9 +54,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     requireSession: (guardOptions) => createGuard(guardOptions),
 
     async login(req, res, userId, data = {}) {
-      if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID) {
-        throw new SessionError('INVALID_ARGUMENT', `login() needs a user id: a non-empty string of at most ${MAX_USER_ID} characters.`);
-      }
+      checkUserId(userId, 'login');
       if (data === null || typeof data !== 'object' || Array.isArray(data)) {
         throw new SessionError('INVALID_ARGUMENT', 'login() data must be a plain object of JSON values.');
       }
@@ -98,9 +95,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     },
 
     async revokeUser(userId) {
-      if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID) {
-        throw new SessionError('INVALID_ARGUMENT', 'revokeUser() needs a user id: a non-empty string.');
-      }
+      checkUserId(userId, 'revokeUser');
       return store.revokeUser(userId);
     },
   };

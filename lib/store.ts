@@ -8,7 +8,7 @@
  * session Redis kept).
  */
 import type { Cluster, Redis } from 'ioredis';
-import { SessionError } from './errors';
+import { publicCause, SessionError } from './errors';
 import { LOGIN, LOGOUT, REPLY, RESOLVE, SAVE, type Script } from './scripts';
 import { userTagOf, type SessionRef } from './token';
 
@@ -181,7 +181,7 @@ function uuidOf(compact: string): string {
 
 function unavailable(cause: unknown): SessionError {
   if (cause instanceof SessionError) return cause;
-  return new SessionError('SESSION_STORE_UNAVAILABLE', undefined, { cause });
+  return new SessionError('SESSION_STORE_UNAVAILABLE', undefined, { cause: publicCause(cause) });
 }
 
 function badReply(operation: string, reply: unknown): SessionError {

@@ -58,9 +58,9 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       if (data === null || typeof data !== 'object' || Array.isArray(data)) {
         throw new SessionError('INVALID_ARGUMENT', 'login() data must be a plain object of JSON values.');
       }
-      const entries = encodeData(data);
+      const entries = encodeData(data, config);
       refuseIfSent(res, 'login');
-      const { cookieValue, ref } = issueToken(userId);
+      const { cookieValue, ref } = issueToken(userId, config.userTagOf);
       const sessionId = randomUUID();
       // Switching users in one browser also ends the session the request held: its cookie is about to be replaced.
       const previous = req.session instanceof ActiveSession ? refOf(req.session) : null;
@@ -68,7 +68,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       const [stored] = await Promise.all([store.login(ref, userId, sessionId, entries), endPrevious]);
       refuseIfSent(res, 'login');
       cookies.set(req, res, cookieValue, stored.absoluteDeadline);
-      const session = createSession(ref, store, config.idleMs, {
+      const session = createSession(ref, store, config, {
         userId,
         sessionId,
         createdAt: stored.createdAt,

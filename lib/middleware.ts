@@ -14,7 +14,7 @@ const AUTO_SAVE = Symbol('express-single-session.autoSave');
 
 /** Builds the middleware that resolves and refreshes the session of every request. */
 export function createResolver(config: Config, store: SessionStore, cookies: CookieJar): RequestHandler {
-  const { idleMs, onError } = config;
+  const { onError } = config;
 
   return function resolveSession(req: Request, res: Response, next: NextFunction): void {
     // Already resolved for this request (the middleware is mounted twice): no second round trip.
@@ -38,7 +38,7 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
         }
         let session: ActiveSession;
         try {
-          session = createSession(ref, store, idleMs, result);
+          session = createSession(ref, store, config, result);
         } catch {
           cookies.clear(req, res);
           return reject(req, 'SESSION_INVALID', next);

@@ -10,7 +10,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { publicCause, SessionError } from './errors';
 import { LOGIN, LOGOUT, REPLY, RESOLVE, SAVE, type Script } from './scripts';
-import { userTagOf, type SessionRef } from './token';
+import type { SessionRef, UserTagger } from './token';
 
 /** A session as Redis holds it; times are ms since the epoch, from Redis's clock. */
 export interface StoredSession {
@@ -35,6 +35,8 @@ export interface StoreConfig {
   readonly absoluteMs: number;
   readonly indexTtlMs: number;
   readonly storeTimeoutMs: number;
+  /** The manager's user tag function (keyed when `userTagSecret` is set). */
+  readonly userTagOf: UserTagger;
 }
 
 const DATA_PREFIX = 'd:';
@@ -132,7 +134,7 @@ export function createStore(config: StoreConfig) {
 
     /** Ends whatever session the user has. True if there was one. */
     async revokeUser(userId: string): Promise<boolean> {
-      const [session, index] = keysOf(userTagOf(userId));
+      const [session, index] = keysOf(config.userTagOf(userId));
       const deleted = await whenReady(() => redis.del(session, index));
       return Number(deleted) > 0;
     },

@@ -3,11 +3,14 @@
  * no assignment can shadow or swap) next to the app's own data (plain properties). It remembers the
  * JSON it was loaded with, so only the fields a request changed are written back, and two requests
  * that change different fields both keep their change. Names the package needs and data over the
- * size limits are refused loudly, never dropped.
+ * size limits (lib/session-data.ts) are refused loudly, never dropped.
  */
 import { SessionError, type SessionErrorCode } from './errors';
+import { checkMergedLimits, encodeField, refuseName, RESERVED, type DataLimits } from './session-data';
 import type { SessionStore, StoredSession } from './store';
 import type { SessionRef, UserTagger } from './token';
+
+export { encodeData } from './session-data';
 
 /**
  * The app's own session data. Extend it by declaration merging:
@@ -44,22 +47,9 @@ export interface SessionInfo {
 /** What `req.session` is on a resolved request: facts plus the app's data. */
 export type Session = SessionInfo & Partial<SessionData>;
 
-/**
- * The names apps cannot use for their own data: the facts and methods of `req.session`,
- * `__proto__`, `prototype` and every member of `Object.prototype` (`toString`, `hasOwnProperty`, ...).
- */
-export const RESERVED: ReadonlySet<string> = new Set([
-  'userId', 'sessionId', 'createdAt', 'lastActiveAt', 'expiresAt', 'idleExpiresAt', 'absoluteExpiresAt',
-  'save', 'toJSON', '__proto__', 'prototype', ...Object.getOwnPropertyNames(Object.prototype),
-]);
-
-/** What a session needs from the configuration: the idle timeout and the data limits. */
-export interface SessionPolicy {
+/** What a session needs from the configuration: the idle timeout, the data limits, the tag function. */
+export interface SessionPolicy extends DataLimits {
   readonly idleMs: number;
-  /** Most UTF-8 bytes of field names plus JSON values a session's data may hold. */
-  readonly maxDataBytes: number;
-  /** Most data fields a session may hold. */
-  readonly maxDataFields: number;
   /** The manager's user tag function: a session is only valid under the tag of its own user id. */
   readonly userTagOf: UserTagger;
 }
@@ -167,55 +157,6 @@ export function refOf(session: ActiveSession): SessionRef {
 }
 
 /**
- * Turns app data into [field, JSON] pairs, refusing what cannot round-trip or is over the limits.
- * Throws `INVALID_ARGUMENT` naming the field or the limit.
- */
-export function encodeData(data: object, policy: SessionPolicy): [string, string][] {
-  const entries: [string, string][] = [];
-  let bytes = 0;
-  for (const name of Object.keys(data)) {
-    const value = (data as Record<string, unknown>)[name];
-    if (value === undefined) continue;
-    const json = encodeField(name, value);
-    entries.push([name, json]);
-    bytes += sizeOf(name, json);
-  }
-  checkLimits(entries.length, bytes, policy, 0, 0);
-  return entries;
-}
-
-/** Bytes a field takes in the limit: its name and JSON value in UTF-8. */
-function sizeOf(name: string, json: string): number {
-  return Buffer.byteLength(name) + Buffer.byteLength(json);
-}
-
-/** Refuses data over a limit, unless the change does not make it bigger (so an oversized session can shrink). */
-function checkLimits(fields: number, bytes: number, policy: SessionPolicy, fieldsBefore: number, bytesBefore: number): void {
-  if (fields > policy.maxDataFields && fields > fieldsBefore) {
-    throw new SessionError('INVALID_ARGUMENT', `session data would have ${fields} fields, over \`maxDataFields\` (${policy.maxDataFields}).`);
-  }
-  if (bytes > policy.maxDataBytes && bytes > bytesBefore) {
-    throw new SessionError('INVALID_ARGUMENT', `session data would take ${bytes} bytes as JSON, over \`maxDataBytes\` (${policy.maxDataBytes}).`);
-  }
-}
-
-function refuseName(name: string): never {
-  throw new SessionError('INVALID_ARGUMENT', `session data cannot use the reserved name \`${name}\`; rename the field.`);
-}
-
-function encodeField(name: string, value: unknown): string {
-  if (RESERVED.has(name)) refuseName(name);
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (cause) {
-    throw new SessionError('INVALID_ARGUMENT', `session data field \`${name}\` cannot be stored as JSON.`, { cause });
-  }
-  if (json === undefined) throw new SessionError('INVALID_ARGUMENT', `session data field \`${name}\` cannot be stored as JSON.`);
-  return json;
-}
-
-/**
  * The data fields changed since load or the last save; `null` when nothing changed.
  * Throws `INVALID_ARGUMENT` for a reserved name, data that is not JSON, or a result over the limits.
  */
@@ -238,18 +179,7 @@ export function changesOf(session: ActiveSession): { set: [string, string][]; re
     if ((session as unknown as Record<string, unknown>)[name] === undefined) remove.push(name);
   }
   if (set.length === 0 && remove.length === 0) return null;
-  let bytesBefore = 0;
-  for (const [name, json] of saved) bytesBefore += sizeOf(name, json);
-  let bytes = bytesBefore;
-  let fields = saved.size - remove.length;
-  for (const [name, json] of set) {
-    const old = saved.get(name);
-    if (old === undefined) fields++;
-    else bytes -= sizeOf(name, old);
-    bytes += sizeOf(name, json);
-  }
-  for (const name of remove) bytes -= sizeOf(name, saved.get(name)!);
-  checkLimits(fields, bytes, policy, saved.size, bytesBefore);
+  checkMergedLimits(saved, set, remove, policy);
   return { set, remove };
 }
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
-import Redis from 'ioredis';
+import Redis, { type Cluster } from 'ioredis';
 import request from 'supertest';
 import { SessionError } from '../lib';
 import { publicCause } from '../lib/errors';
@@ -24,6 +24,15 @@ function everythingIn(error: unknown): string {
   return parts.join('\n');
 }
 
+/** Replaces the user's index key (the shortest key with the user's tag) with a value of another type. */
+async function corruptIndex(redis: Redis | Cluster, prefix: string, tag: string): Promise<void> {
+  const [index] = (await keysWithPrefix(redis, prefix)).filter((key) => key.includes(`{${tag}}`)).sort((a, b) => a.length - b.length);
+  const type = await redis.type(index!);
+  await redis.del(index!);
+  if (type === 'string') await redis.hset(index!, 'not', 'a string');
+  else await redis.set(index!, 'not a hash');
+}
+
 function tokenHashOf(cookie: string): string {
   return createHash('sha256').update(rawValueOf(cookie).split('.')[1]!).digest('base64url').slice(0, 22);
 }
@@ -37,9 +46,7 @@ describe.each(TARGETS)('errors handed to the app ($name)', (target) => {
   const reported: SessionError[] = [];
   const ctx = useApp(target, { onError: (err) => reported.push(err) }, (app, sessions) => {
     app.post('/corrupt-then-save', sessions.requireSession(), async (req, res) => {
-      const [index] = await keysWithPrefix(ctx.redis, ctx.prefix).then((keys) => keys.filter((key) => key.endsWith(':u') && key.includes(req.body.tag)));
-      await ctx.redis.del(index!);
-      await ctx.redis.hset(index!, 'not', 'a string');
+      await corruptIndex(ctx.redis, ctx.prefix, req.body.tag);
       req.session!.note = req.body.note;
       res.json({ ok: true });
     });
@@ -49,9 +56,7 @@ describe.each(TARGETS)('errors handed to the app ($name)', (target) => {
     const userId = 'cause-resolve-user@example.com';
     const cookie = await signIn(ctx.app, userId);
     const tag = rawValueOf(cookie).split('.')[0]!;
-    const index = (await keysWithPrefix(ctx.redis, ctx.prefix)).find((key) => key.includes(tag) && key.endsWith(':u'))!;
-    await ctx.redis.del(index);
-    await ctx.redis.hset(index, 'not', 'a string');
+    await corruptIndex(ctx.redis, ctx.prefix, tag);
     reported.length = 0;
 
     const res = await request(ctx.app).get('/me').set('Cookie', cookie);

@@ -4,7 +4,7 @@
  */
 import request from 'supertest';
 import { buildApp } from './helpers/app';
-import { keysWithPrefix, signIn, sleep, useApp } from './helpers/suite';
+import { isIndexKey, isSessionKey, keysWithPrefix, signIn, sleep, useApp } from './helpers/suite';
 import { TARGETS } from './helpers/targets';
 
 describe.each(TARGETS)('expiry ($name)', (target) => {
@@ -67,13 +67,13 @@ describe.each(TARGETS)('expiry ($name)', (target) => {
     });
   });
 
-  describe('TTLs in Redis', () => {
-    const ctx = useApp(target, { idleTimeout: 100 });
+  describe('TTLs in Redis (touchAfter 0: every request refreshes)', () => {
+    const ctx = useApp(target, { idleTimeout: 100, touchAfter: 0 });
 
     async function ttls(): Promise<{ session: number; index: number }> {
       const keys = await keysWithPrefix(ctx.redis, ctx.prefix);
-      const session = keys.find((k) => k.endsWith(':s'))!;
-      const index = keys.find((k) => k.endsWith(':u'))!;
+      const session = keys.find(isSessionKey)!;
+      const index = keys.find(isIndexKey)!;
       return { session: await ctx.redis.pttl(session), index: await ctx.redis.pttl(index) };
     }
 
@@ -84,7 +84,7 @@ describe.each(TARGETS)('expiry ($name)', (target) => {
       expect(session).toBeLessThanOrEqual(100_000);
       expect(index).toBeGreaterThan(149_000);
       expect(index).toBeLessThanOrEqual(150_000);
-      await ctx.redis.pexpire((await keysWithPrefix(ctx.redis, ctx.prefix)).find((k) => k.endsWith(':u'))!, 5000);
+      await ctx.redis.pexpire((await keysWithPrefix(ctx.redis, ctx.prefix)).find(isIndexKey)!, 5000);
       await request(ctx.app).get('/me').set('Cookie', cookie);
       ({ session, index } = await ttls());
       expect(index).toBeGreaterThan(149_000);
@@ -97,7 +97,7 @@ describe.each(TARGETS)('expiry ($name)', (target) => {
 
     test('sets the user index TTL as a multiple of the idle timeout', async () => {
       await signIn(ctx.app, 'factor-user');
-      const index = (await keysWithPrefix(ctx.redis, ctx.prefix)).find((k) => k.endsWith(':u'))!;
+      const index = (await keysWithPrefix(ctx.redis, ctx.prefix)).find(isIndexKey)!;
       const ttl = await ctx.redis.pttl(index);
       expect(ttl).toBeGreaterThan(29_000);
       expect(ttl).toBeLessThanOrEqual(30_000);

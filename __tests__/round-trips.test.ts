@@ -1,6 +1,7 @@
 /**
- * Cost on the wire: exactly one Redis command per request that carries a session cookie, none
- * for a request without one, one per login; counted with MONITOR on a private server.
+ * Cost on the wire, counted with MONITOR on a private server: one round trip per request that carries a
+ * session cookie (plain reads pipelined, or one script with touchAfter 0), none for a request without one,
+ * one script per login; a refresh due under touchAfter adds one script.
  */
 import express from 'express';
 import Redis from 'ioredis';
@@ -15,6 +16,8 @@ let monitorSource: Redis;
 let monitor: Awaited<ReturnType<Redis['monitor']>>;
 let appAddress = '';
 const seen: string[][] = [];
+/** What one signed-in request that needs no refresh sends: one pipeline of plain reads. */
+const READ = ['HGETALL', 'HGET', 'EXISTS', 'TIME'];
 
 beforeAll(async () => {
   server = await startRedis();
@@ -55,8 +58,8 @@ async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
   return seen.map((args) => args[0].toUpperCase()).filter((name) => name !== 'ECHO');
 }
 
-test('one EVALSHA per authenticated request, none per anonymous request, one per login', async () => {
-  const { app } = buildApp(redis);
+test('touchAfter 0: one EVALSHA per authenticated request, none per anonymous request, one per login', async () => {
+  const { app } = buildApp(redis, { touchAfter: 0 });
   const warm = await request(app).post('/login').send({ userId: 'warm-up' });
   await request(app).get('/me').set('Cookie', sessionCookieOf(warm.headers['set-cookie']));
   await request(app).post('/data').set('Cookie', sessionCookieOf(warm.headers['set-cookie'])).send({ x: 1 });
@@ -82,8 +85,35 @@ test('one EVALSHA per authenticated request, none per anonymous request, one per
   expect(unchangedData).toEqual(['EVALSHA']);
 });
 
+test('default touchAfter: one pipeline of plain reads per request, a refresh script only when one is due', async () => {
+  const { app } = buildApp(redis, { idleTimeout: 100, touchAfter: 3 });
+  let cookie = '';
+  const login = await commandsDuring(async () => {
+    cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'reader' })).headers['set-cookie']);
+  });
+  expect(login).toEqual(['EVALSHA']);
+  // A first refresh loads the refresh script (EVALSHA, NOSCRIPT, EVAL) before the counting starts.
+  await sleep(3100);
+  expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+
+  const reads = await commandsDuring(async () => {
+    for (let i = 0; i < 10; i++) expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+  });
+  expect(reads).toEqual(Array(10).fill(READ).flat());
+
+  await sleep(3100);
+  const due = await commandsDuring(async () => {
+    expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+    expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+  });
+  expect(due).toEqual([...READ, 'EVALSHA', ...READ]);
+
+  const changed = await commandsDuring(() => request(app).post('/data').set('Cookie', cookie).send({ note: 'x' }));
+  expect(changed).toEqual([...READ, 'EVALSHA']);
+});
+
 test('mounting the middleware twice (app and router) still costs one round trip', async () => {
-  const { app } = buildApp(redis, {}, (routes, manager) => {
+  const { app } = buildApp(redis, { touchAfter: 0 }, (routes, manager) => {
     const router = express.Router();
     router.use(manager.middleware());
     router.get('/twice', manager.requireSession(), (req, res) => res.json({ userId: req.session!.userId }));
@@ -98,7 +128,7 @@ test('mounting the middleware twice (app and router) still costs one round trip'
 });
 
 test('after SCRIPT FLUSH the scripts are loaded again once (NOSCRIPT fallback) and keep working', async () => {
-  const { app } = buildApp(redis);
+  const { app } = buildApp(redis, { touchAfter: 0 });
   const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'flushed' })).headers['set-cookie']);
   await redis.script('FLUSH');
   const commands = await commandsDuring(async () => {

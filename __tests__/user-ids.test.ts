@@ -59,7 +59,7 @@ describe.each(TARGETS)('user ids ($name)', (target) => {
   test('revokeUser() rejects a SessionError, not a TypeError, and a well-formed id still works', async () => {
     await expect(ctx.sessions.revokeUser('eve\ud800')).rejects.toBeInstanceOf(SessionError);
     const cookie = await signIn(ctx.app, 'revoke-me \u{1F600}');
-    expect(await ctx.sessions.revokeUser('revoke-me \u{1F600}')).toBe(true);
+    expect(await ctx.sessions.revokeUser('revoke-me \u{1F600}')).toBeTruthy();
     expect((await request(ctx.app).get('/me').set('Cookie', cookie)).status).toBe(401);
   });
 

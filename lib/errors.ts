@@ -13,6 +13,12 @@ export type SessionErrorCode =
   | 'SESSION_EXPIRED'
   /** A newer login of the same user replaced this session. */
   | 'SESSION_DISPLACED'
+  /** The session was signed out from elsewhere: `revokeSession`, `revokeUser` ("sign out other devices"). */
+  | 'SESSION_REVOKED'
+  /** `login()` with `onLimit: 'reject-new'` while the user already has `maxSessions` live sessions. */
+  | 'SESSION_LIMIT_REACHED'
+  /** `requireRecentLogin()`: the user last proved who they are too long ago for this route. */
+  | 'REAUTHENTICATION_REQUIRED'
   /** Redis did not answer in time or failed; the request is treated as not signed in. */
   | 'SESSION_STORE_UNAVAILABLE'
   /** `createSessionManager` was given options it cannot use. */
@@ -29,6 +35,9 @@ const STATUS: Record<SessionErrorCode, number> = {
   SESSION_INVALID: 401,
   SESSION_EXPIRED: 401,
   SESSION_DISPLACED: 401,
+  SESSION_REVOKED: 401,
+  SESSION_LIMIT_REACHED: 409,
+  REAUTHENTICATION_REQUIRED: 401,
   SESSION_STORE_UNAVAILABLE: 503,
   INVALID_OPTIONS: 500,
   INVALID_ARGUMENT: 400,
@@ -42,6 +51,9 @@ export const DEFAULT_MESSAGES: Partial<Record<SessionErrorCode, string>> = {
   SESSION_INVALID: 'Your session cookie is not valid. Please sign in again.',
   SESSION_EXPIRED: 'Your session has expired. Please sign in again.',
   SESSION_DISPLACED: 'You were signed out because your account signed in somewhere else.',
+  SESSION_REVOKED: 'This session was signed out from another device.',
+  SESSION_LIMIT_REACHED: 'You are already signed in elsewhere. Sign out there first.',
+  REAUTHENTICATION_REQUIRED: 'Please confirm your password to continue.',
   SESSION_STORE_UNAVAILABLE: 'The session service is unavailable. Please try again shortly.',
 };
 
@@ -55,7 +67,7 @@ export const DEFAULT_MESSAGES: Partial<Record<SessionErrorCode, string>> = {
 export class SessionError extends Error {
   /** Stable machine-readable code; see {@link SessionErrorCode}. */
   readonly code: SessionErrorCode;
-  /** The HTTP status this error maps to (401, 503, 400 or 500). */
+  /** The HTTP status this error maps to (401, 409, 503, 400 or 500). */
   readonly status: number;
 
   constructor(code: SessionErrorCode, message?: string, options?: { cause?: unknown }) {

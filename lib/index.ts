@@ -10,3 +10,5 @@ export type { SessionErrorCode } from './errors';
 export type { SessionManagerOptions, CookieOptions } from './options';
 export type { RequireSessionOptions } from './middleware';
 export type { Session, SessionData, SessionInfo } from './session';
+export type { SessionEvent, SessionEvents, SessionEventSource, StoreErrorEvent, RequestOutcomeEvent } from './events';
+export type { SessionListing, ScannedSession, RevokeUserOptions } from './management';

@@ -1,37 +1,59 @@
 /**
- * `createSessionManager`: validates options once and returns the middleware, the guard and the
- * login / logout helpers, all sharing one store and one cookie configuration.
+ * `createSessionManager`: validates options once and wires the parts (store, cookie, middleware,
+ * sign-in helpers, management, events, metrics) into the manager an app uses. The manager is an
+ * `EventEmitter`; see `SessionEvents` for what it emits.
  */
-import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Request, RequestHandler, Response } from 'express';
 import { createCookieJar } from './cookie';
 import { SessionError } from './errors';
-import { attach, createGuard, createResolver, type RequireSessionOptions } from './middleware';
+import { emitSafely, type SessionEventSource } from './events';
+import { createManagement, type RevokeUserOptions, type ScannedSession, type SessionListing } from './management';
+import { registerMetrics } from './metrics';
+import { createGuard, createRecentLoginGuard, createResolver, type RequireSessionOptions } from './middleware';
 import { parseOptions, type SessionManagerOptions } from './options';
-import { ActiveSession, createSession, encodeData, refOf, type Session, type SessionData } from './session';
-import { createStore } from './store';
-import { issueToken, type SessionRef } from './token';
+import type { Session, SessionData } from './session';
+import { createSignIn } from './sign-in';
+import { createStore } from './store/store';
 import { checkUserId } from './user-id';
 
-/** What {@link createSessionManager} returns. */
-export interface SessionManager {
+/** What {@link createSessionManager} returns. It is also a Node.js `EventEmitter` (see {@link SessionEventSource}). */
+export interface SessionManager extends SessionEventSource {
   /** Resolves and refreshes the session of every request and attaches `req.session`; never rejects a request. */
   middleware(): RequestHandler;
   /** Lets only requests with a live session through; others get JSON 401 (or 503 when Redis is unavailable). */
   requireSession(options?: RequireSessionOptions): RequestHandler;
   /**
-   * Signs `userId` in: a new session with a new secret token becomes the user's only one, any
-   * previous session is displaced at once, the cookie is set and `req.session` is the new session.
-   * Rejects with `INVALID_ARGUMENT`, `HEADERS_SENT`, `MISCONFIGURED` or `SESSION_STORE_UNAVAILABLE`.
+   * Lets only sessions whose user proved who they are within `maxAgeSeconds` (sign-in or `reauthenticate()`)
+   * through; others get 401 `REAUTHENTICATION_REQUIRED` (requests without a session get what `requireSession()` gives).
+   */
+  requireRecentLogin(maxAgeSeconds: number, options?: RequireSessionOptions): RequestHandler;
+  /**
+   * Signs `userId` in: a new session with a new secret token, under the `maxSessions` / `onLimit` policy
+   * (the oldest session is displaced at once, or the sign-in is refused with `SESSION_LIMIT_REACHED`);
+   * the cookie is set and `req.session` is the new session. Rejects with `INVALID_ARGUMENT`,
+   * `SESSION_LIMIT_REACHED`, `HEADERS_SENT`, `MISCONFIGURED` or `SESSION_STORE_UNAVAILABLE`.
    */
   login(req: Request, res: Response, userId: string, data?: Partial<SessionData>): Promise<Session>;
   /**
-   * Signs the request's session out: deletes it and the user index in Redis (unless a newer login
-   * already replaced it), clears the cookie and sets `req.session` to null.
+   * Signs the request's session out: ends it in Redis first, then clears the cookie and sets `req.session`
+   * to null. On `SESSION_STORE_UNAVAILABLE` nothing changed (the cookie is kept: tell the user to retry).
+   * If the response had started, the session is still ended and the call rejects with `HEADERS_SENT`.
    */
   logout(req: Request, res: Response): Promise<void>;
-  /** Ends whatever session `userId` has, from anywhere (an admin action, a password change). True if one existed. */
-  revokeUser(userId: string): Promise<boolean>;
+  /**
+   * After the app checked the user's password again: gives the session a new token (a new cookie), keeps its
+   * `sessionId` and data, and sets `authenticatedAt` to now. For `requireRecentLogin()`.
+   */
+  reauthenticate(req: Request, res: Response): Promise<Session>;
+  /** The user's live sessions, oldest first. Never a token or its hash. */
+  listSessions(userId: string): Promise<SessionListing[]>;
+  /** Ends one session of the user; resolves to true if it was live. Its next request gets `SESSION_REVOKED`. */
+  revokeSession(userId: string, sessionId: string): Promise<boolean>;
+  /** Ends all of the user's sessions, or all but `except`; resolves to how many it ended. */
+  revokeUser(userId: string, options?: RevokeUserOptions): Promise<number>;
+  /** Every live session of every user, for an admin screen: SCAN on every master, never blocking Redis. */
+  scanSessions(): AsyncIterableIterator<ScannedSession>;
 }
 
 /**
@@ -45,64 +67,43 @@ export interface SessionManager {
  */
 export function createSessionManager(options: SessionManagerOptions): SessionManager {
   const config = parseOptions(options);
-  const store = createStore(config);
+  const events = new EventEmitter();
+  const observe = config.metrics ? registerMetrics(config.metrics.registry, events) : undefined;
+  const store = createStore(config, config.redis, observe);
   const cookies = createCookieJar(config.cookie);
-  const resolver = createResolver(config, store, cookies);
+  const storeError = (error: SessionError, operation: string): void => emitSafely(events, 'store-error', { error, operation });
+  const resolver = createResolver(config, store, cookies, {
+    outcome(outcome) {
+      emitSafely(events, 'request', { outcome });
+      if (outcome === 'SESSION_EXPIRED') emitSafely(events, 'expired', { userId: null, sessionId: null });
+    },
+    storeError: (error) => storeError(error, 'resolve'),
+  });
+  const signIn = createSignIn({ config, store, cookies, events });
+  const management = createManagement(store, events, checkUserId, config.userTagOf);
 
-  return {
+  /** Reports store failures of a public method as `store-error` events, then rejects as before. */
+  const reported = <A extends unknown[], R>(operation: string, method: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await method(...args);
+      } catch (err) {
+        if (err instanceof SessionError && err.code === 'SESSION_STORE_UNAVAILABLE') storeError(err, operation);
+        throw err;
+      }
+    };
+
+  const methods: Omit<SessionManager, keyof SessionEventSource> = {
     middleware: () => resolver,
     requireSession: (guardOptions) => createGuard(guardOptions),
-
-    async login(req, res, userId, data = {}) {
-      checkUserId(userId, 'login');
-      if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-        throw new SessionError('INVALID_ARGUMENT', 'login() data must be a plain object of JSON values.');
-      }
-      const entries = encodeData(data, config);
-      refuseIfSent(res, 'login');
-      const { cookieValue, ref } = issueToken(userId, config.userTagOf);
-      const sessionId = randomUUID();
-      // Switching users in one browser also ends the session the request held: its cookie is about to be replaced.
-      const previous = req.session instanceof ActiveSession ? refOf(req.session) : null;
-      const endPrevious = previous && previous.userTag !== ref.userTag ? store.logout(previous) : null;
-      const [stored] = await Promise.all([store.login(ref, userId, sessionId, entries), endPrevious]);
-      refuseIfSent(res, 'login');
-      cookies.set(req, res, cookieValue, stored.absoluteDeadline);
-      const session = createSession(ref, store, config, {
-        userId,
-        sessionId,
-        createdAt: stored.createdAt,
-        lastActiveAt: stored.createdAt,
-        absoluteDeadline: stored.absoluteDeadline,
-        data: new Map(entries),
-      });
-      attach(req, res, session, config.onError);
-      return session as unknown as Session;
-    },
-
-    async logout(req, res) {
-      refuseIfSent(res, 'logout');
-      let ref: SessionRef | null = null;
-      if (req.session instanceof ActiveSession) ref = refOf(req.session);
-      else {
-        const reading = cookies.read(req);
-        if (typeof reading !== 'string') ref = reading;
-      }
-      cookies.clear(req, res);
-      req.session = null;
-      req.sessionErrorCode = 'SESSION_MISSING';
-      if (ref) await store.logout(ref);
-    },
-
-    async revokeUser(userId) {
-      checkUserId(userId, 'revokeUser');
-      return store.revokeUser(userId);
-    },
+    requireRecentLogin: (maxAgeSeconds, guardOptions) => createRecentLoginGuard(maxAgeSeconds, guardOptions),
+    login: reported('login', signIn.login),
+    logout: reported('logout', signIn.logout),
+    reauthenticate: reported('reauthenticate', signIn.reauthenticate),
+    listSessions: reported('listSessions', management.listSessions),
+    revokeSession: reported('revokeSession', management.revokeSession),
+    revokeUser: reported('revokeUser', management.revokeUser),
+    scanSessions: management.scanSessions,
   };
-}
-
-function refuseIfSent(res: Response, helper: string): void {
-  if (res.headersSent) {
-    throw new SessionError('HEADERS_SENT', `${helper}() must run before the response is sent: it sets the session cookie.`);
-  }
+  return Object.assign(events, methods) as unknown as SessionManager;
 }

@@ -8,13 +8,25 @@ import type { CookieJar } from './cookie';
 import { DEFAULT_MESSAGES, SessionError, statusOf, type SessionErrorCode } from './errors';
 import type { Config } from './options';
 import { ActiveSession, changesOf, createSession } from './session';
-import type { SessionStore } from './store';
+import type { SessionStore } from './store/store';
 
 const AUTO_SAVE = Symbol('express-single-session.autoSave');
 
+/** What the resolver tells the manager about each request (for events and metrics). */
+export interface ResolverHooks {
+  /** Every request's outcome; `ref`-less codes come from the cookie alone. */
+  outcome(code: 'OK' | SessionErrorCode): void;
+  /** A store failure the middleware absorbed. */
+  storeError(error: SessionError): void;
+}
+
 /** Builds the middleware that resolves and refreshes the session of every request. */
-export function createResolver(config: Config, store: SessionStore, cookies: CookieJar): RequestHandler {
+export function createResolver(config: Config, store: SessionStore, cookies: CookieJar, hooks: ResolverHooks): RequestHandler {
   const { onError } = config;
+  const reject = (req: Request, code: SessionErrorCode, next: NextFunction): void => {
+    hooks.outcome(code);
+    refuse(req, code, next);
+  };
 
   return function resolveSession(req: Request, res: Response, next: NextFunction): void {
     // Already resolved for this request (the middleware is mounted twice): no second round trip.
@@ -44,17 +56,19 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
           return reject(req, 'SESSION_INVALID', next);
         }
         attach(req, res, session, onError);
+        hooks.outcome('OK');
         next();
       },
       (err: SessionError) => {
         onError?.(err);
+        hooks.storeError(err);
         reject(req, 'SESSION_STORE_UNAVAILABLE', next);
       },
     );
   };
 }
 
-function reject(req: Request, code: SessionErrorCode, next: NextFunction): void {
+function refuse(req: Request, code: SessionErrorCode, next: NextFunction): void {
   req.session = null;
   req.sessionErrorCode = code;
   next();
@@ -112,8 +126,36 @@ export function createGuard(options: RequireSessionOptions = {}): RequestHandler
     const code = req.sessionErrorCode;
     if (!code) return next(new SessionError('MISCONFIGURED', 'mount sessions.middleware() before sessions.requireSession().'));
     if (onReject) return onReject(req, res, new SessionError(code));
-    res.status(statusOf(code)).set('Cache-Control', 'no-store');
-    if (code === 'SESSION_STORE_UNAVAILABLE') res.set('Retry-After', '1');
-    res.json({ error: { code, message: DEFAULT_MESSAGES[code] } });
+    answer(res, code);
+  };
+}
+
+/** Answers a refused request as JSON: the status, `{ error: { code, message } }`, no caching. */
+function answer(res: Response, code: SessionErrorCode): void {
+  res.status(statusOf(code)).set('Cache-Control', 'no-store');
+  if (code === 'SESSION_STORE_UNAVAILABLE') res.set('Retry-After', '1');
+  res.json({ error: { code, message: DEFAULT_MESSAGES[code] } });
+}
+
+/**
+ * Builds the step-up guard: only sessions whose user proved who they are within `maxAgeSeconds`
+ * (sign-in or `reauthenticate()`) pass; others get 401 `REAUTHENTICATION_REQUIRED`.
+ */
+export function createRecentLoginGuard(maxAgeSeconds: number, options: RequireSessionOptions = {}): RequestHandler {
+  if (typeof maxAgeSeconds !== 'number' || !Number.isFinite(maxAgeSeconds) || maxAgeSeconds <= 0) {
+    throw new SessionError('INVALID_OPTIONS', `requireRecentLogin() needs a positive number of seconds; received ${JSON.stringify(maxAgeSeconds)}.`);
+  }
+  const maxAgeMs = maxAgeSeconds * 1000;
+  const guard = createGuard(options);
+  const { onReject } = options;
+  return function requireRecentLogin(req: Request, res: Response, next: NextFunction): void {
+    guard(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      const session = req.session!;
+      // Both times come from Redis's clock: the age needs no agreement between app and Redis clocks.
+      if (session.lastActiveAt.getTime() - session.authenticatedAt.getTime() <= maxAgeMs) return next();
+      if (onReject) return onReject(req, res, new SessionError('REAUTHENTICATION_REQUIRED'));
+      answer(res, 'REAUTHENTICATION_REQUIRED');
+    });
   };
 }

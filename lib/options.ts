@@ -3,6 +3,8 @@
  * which validates them once, when the manager is created, into a frozen `Config`.
  */
 import type { Cluster, Redis } from 'ioredis';
+import type { RedisAdapter } from './clients/adapter';
+import { ioredisAdapter, isIoredis } from './clients/ioredis';
 import { SessionError } from './errors';
 import { createUserTagger, type UserTagger } from './token';
 
@@ -55,6 +57,14 @@ export interface SessionManagerOptions {
    */
   absoluteTimeout?: number | false;
   /**
+   * Seconds between two refreshes of a session's idle timeout: a request refreshes last-active and the TTLs
+   * only when at least this long has passed since the last refresh, and otherwise only reads (plain commands,
+   * no script: far cheaper for Redis). A session then expires between `idleTimeout - touchAfter` and
+   * `idleTimeout` after its last request. `0` refreshes on every request.
+   * @default idleTimeout / 100 (18 s for the default 30 minutes)
+   */
+  touchAfter?: number;
+  /**
    * TTL of the user index as a multiple of `idleTimeout`; at least 1.
    * @default 1.5
    */
@@ -71,6 +81,37 @@ export interface SessionManagerOptions {
   storeTimeoutMs?: number;
   /** Cookie settings. */
   cookie?: CookieOptions;
+  /**
+   * How many live sessions one user may have: a number from 1 to 1000, or a function of the user id
+   * (for example admins 5, everyone else 1) called at each sign-in.
+   * @default 1
+   */
+  maxSessions?: number | ((userId: string) => number);
+  /**
+   * What a sign-in does when the user already has `maxSessions` live sessions: `'displace-oldest'` ends the
+   * least recently created one (the newest sign-in wins); `'reject-new'` makes `login()` reject with
+   * `SESSION_LIMIT_REACHED` (409) and keeps the existing sessions.
+   * @default 'displace-oldest'
+   */
+  onLimit?: 'displace-oldest' | 'reject-new';
+  /**
+   * Record each session's client at sign-in (its `User-Agent`, cut to 256 characters, and `req.ip`) for
+   * `listSessions()`; `false` stores neither.
+   * @default true
+   */
+  recordClient?: boolean;
+  /**
+   * After each write that creates or ends a session (sign-in, sign-out, revocation), `WAIT` until this many
+   * replicas acknowledged it, at most `timeoutMs`; if fewer did, the call rejects with
+   * `SESSION_STORE_UNAVAILABLE` and no cookie is handed out. Off by default.
+   * @default undefined
+   */
+  waitForReplicas?: { replicas: number; timeoutMs: number };
+  /**
+   * Prometheus metrics through the app's prom-client `Registry` (prom-client is an optional peer dependency).
+   * @default undefined
+   */
+  metrics?: { registry: unknown };
   /**
    * A secret of at least 32 characters that keys the user tag in the cookie (HMAC-SHA256 of the user id),
    * so a cookie cannot be used to confirm a guessed user id. Setting or changing it ends existing sessions once.
@@ -98,11 +139,18 @@ export interface SessionManagerOptions {
 
 /** The validated, frozen configuration used at run time. */
 export interface Config {
-  readonly redis: Redis | Cluster;
+  readonly redis: RedisAdapter;
+  readonly maxSessions: number | ((userId: string) => number);
+  readonly onLimit: 'displace-oldest' | 'reject-new';
+  readonly recordClient: boolean;
+  readonly waitForReplicas: { readonly replicas: number; readonly timeoutMs: number } | null;
+  readonly metrics: { readonly registry: unknown } | null;
   readonly idleMs: number;
   /** 0 when there is no absolute lifetime. */
   readonly absoluteMs: number;
   readonly indexTtlMs: number;
+  /** 0: every request refreshes the session (one script); otherwise requests read with plain commands. */
+  readonly touchAfterMs: number;
   readonly keyPrefix: string;
   readonly storeTimeoutMs: number;
   readonly cookie: Readonly<Required<Omit<CookieOptions, 'domain'>>> & { readonly domain?: string };
@@ -114,9 +162,11 @@ export interface Config {
 }
 
 const TOP_LEVEL = [
-  'redis', 'idleTimeout', 'absoluteTimeout', 'indexTtlFactor', 'keyPrefix', 'storeTimeoutMs', 'cookie', 'onError',
-  'userTagSecret', 'maxDataBytes', 'maxDataFields',
+  'redis', 'idleTimeout', 'absoluteTimeout', 'touchAfter', 'indexTtlFactor', 'keyPrefix', 'storeTimeoutMs', 'cookie', 'onError',
+  'maxSessions', 'onLimit', 'recordClient', 'waitForReplicas', 'metrics', 'userTagSecret', 'maxDataBytes', 'maxDataFields',
 ];
+/** The most sessions one user may hold. */
+export const MAX_SESSIONS_LIMIT = 1000;
 const COOKIE_KEYS = ['name', 'secure', 'sameSite', 'path', 'domain', 'persistent'];
 const MIN_TAG_SECRET = 32;
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -145,12 +195,13 @@ function seconds(value: unknown, name: string, fallback: number): number {
 export function parseOptions(options: SessionManagerOptions): Config {
   if (options === null || typeof options !== 'object') fail('createSessionManager() needs an options object with at least `redis`.');
   checkKeys(options, TOP_LEVEL, '');
-  const { redis } = options;
-  if (!redis || typeof (redis as Redis).evalsha !== 'function' || typeof (redis as Redis).status !== 'string') {
-    fail('`redis` must be an ioredis client (new Redis(...) or new Cluster(...)) that the app owns.');
-  }
+  const redis = adapterFor(options.redis);
   const idleMs = seconds(options.idleTimeout, 'idleTimeout', 1_800_000);
   const absoluteMs = options.absoluteTimeout === false ? 0 : seconds(options.absoluteTimeout, 'absoluteTimeout', 28_800_000);
+  const touchAfter = options.touchAfter ?? idleMs / 100_000;
+  if (typeof touchAfter !== 'number' || !Number.isFinite(touchAfter) || touchAfter < 0 || touchAfter * 1000 >= idleMs) {
+    fail(`\`touchAfter\` must be a number of seconds from 0 (refresh on every request) to less than \`idleTimeout\`; received ${JSON.stringify(touchAfter)}.`);
+  }
   const factor = options.indexTtlFactor ?? 1.5;
   if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
     fail(`\`indexTtlFactor\` must be a number of at least 1; received ${JSON.stringify(factor)}.`);
@@ -164,15 +215,25 @@ export function parseOptions(options: SessionManagerOptions): Config {
     fail(`\`storeTimeoutMs\` must be a whole number of milliseconds from 1 to 60000; received ${JSON.stringify(storeTimeoutMs)}.`);
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') fail('`onError` must be a function.');
+  const { maxSessions = 1, onLimit = 'displace-oldest', recordClient = true } = options;
+  if (typeof maxSessions !== 'function') checkMaxSessions(maxSessions, fail);
+  if (onLimit !== 'displace-oldest' && onLimit !== 'reject-new') fail(`\`onLimit\` must be 'displace-oldest' or 'reject-new'; received ${JSON.stringify(onLimit)}.`);
+  if (typeof recordClient !== 'boolean') fail('`recordClient` must be true or false.');
   const { userTagSecret } = options;
   if (userTagSecret !== undefined && (typeof userTagSecret !== 'string' || userTagSecret.length < MIN_TAG_SECRET)) {
     fail(`\`userTagSecret\` must be a string of at least ${MIN_TAG_SECRET} characters (for example crypto.randomBytes(32).toString('base64url')).`);
   }
   return Object.freeze({
     redis,
+    maxSessions,
+    onLimit,
+    recordClient,
+    waitForReplicas: parseWaitForReplicas(options.waitForReplicas),
+    metrics: parseMetrics(options.metrics),
     idleMs,
     absoluteMs,
     indexTtlMs: Math.round(idleMs * factor),
+    touchAfterMs: Math.round(touchAfter * 1000),
     keyPrefix,
     storeTimeoutMs,
     cookie: parseCookie(options.cookie ?? {}),
@@ -181,6 +242,42 @@ export function parseOptions(options: SessionManagerOptions): Config {
     maxDataBytes: limit(options.maxDataBytes, 'maxDataBytes', 32_768),
     maxDataFields: limit(options.maxDataFields, 'maxDataFields', 256),
   });
+}
+
+/** The adapter for the client the app passed; anything that is not a supported client is refused. */
+function adapterFor(client: unknown): RedisAdapter {
+  if (isIoredis(client)) return ioredisAdapter(client);
+  const got = client === null || typeof client !== 'object' ? JSON.stringify(client) ?? String(client) : `an object (${client.constructor?.name ?? 'no constructor'})`;
+  return fail(`\`redis\` must be an ioredis client (new Redis(...) or new Cluster(...)) that the app owns; received ${got}.`);
+}
+
+/** Checks a `maxSessions` number; `report` turns a mistake into the right error (options or a user's limit). */
+export function checkMaxSessions(value: unknown, report: (message: string) => never): number {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_SESSIONS_LIMIT) {
+    report(`\`maxSessions\` must be a whole number from 1 to ${MAX_SESSIONS_LIMIT} (or a function of the user id returning one); received ${JSON.stringify(value)}.`);
+  }
+  return value as number;
+}
+
+function parseWaitForReplicas(value: SessionManagerOptions['waitForReplicas']): Config['waitForReplicas'] {
+  if (value === undefined) return null;
+  if (value === null || typeof value !== 'object') fail('`waitForReplicas` must be `{ replicas, timeoutMs }`.');
+  checkKeys(value, ['replicas', 'timeoutMs'], 'waitForReplicas.');
+  const { replicas, timeoutMs } = value;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 100) fail(`\`waitForReplicas.replicas\` must be a whole number from 1 to 100; received ${JSON.stringify(replicas)}.`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
+    fail(`\`waitForReplicas.timeoutMs\` must be a whole number of milliseconds from 1 to 60000; received ${JSON.stringify(timeoutMs)}.`);
+  }
+  return Object.freeze({ replicas, timeoutMs });
+}
+
+function parseMetrics(value: SessionManagerOptions['metrics']): Config['metrics'] {
+  if (value === undefined) return null;
+  if (value === null || typeof value !== 'object') fail('`metrics` must be `{ registry }` with a prom-client Registry.');
+  checkKeys(value, ['registry'], 'metrics.');
+  const { registry } = value as { registry?: { registerMetric?: unknown } };
+  if (!registry || typeof registry.registerMetric !== 'function') fail('`metrics.registry` must be a prom-client Registry (new Registry() or the default `register`).');
+  return Object.freeze({ registry });
 }
 
 function limit(value: unknown, name: string, fallback: number): number {

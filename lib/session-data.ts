@@ -6,7 +6,7 @@ import { SessionError } from './errors';
  * `__proto__`, `prototype` and every member of `Object.prototype` (`toString`, `hasOwnProperty`, ...).
  */
 export const RESERVED: ReadonlySet<string> = new Set([
-  'userId', 'sessionId', 'createdAt', 'lastActiveAt', 'expiresAt', 'idleExpiresAt', 'absoluteExpiresAt',
+  'userId', 'sessionId', 'createdAt', 'authenticatedAt', 'lastActiveAt', 'expiresAt', 'idleExpiresAt', 'absoluteExpiresAt',
   'save', 'toJSON', '__proto__', 'prototype', ...Object.getOwnPropertyNames(Object.prototype),
 ]);
 

@@ -7,7 +7,7 @@
  */
 import { SessionError, type SessionErrorCode } from './errors';
 import { checkMergedLimits, encodeField, refuseName, RESERVED, type DataLimits } from './session-data';
-import type { SessionStore, StoredSession } from './store';
+import type { SessionStore, StoredSession } from './store/store';
 import type { SessionRef, UserTagger } from './token';
 
 export { encodeData } from './session-data';
@@ -30,11 +30,16 @@ export interface SessionInfo {
   readonly sessionId: string;
   /** When the user signed in. */
   readonly createdAt: Date;
+  /** When the user last proved who they are: the sign-in, or the last `reauthenticate()`. */
+  readonly authenticatedAt: Date;
   /** The start of the current request (every authenticated request counts as activity). */
   readonly lastActiveAt: Date;
-  /** When the session ends if unused: `lastActiveAt` plus the idle timeout, capped by the absolute deadline. */
+  /** When the session ends if unused: `idleExpiresAt`, capped by the absolute deadline. */
   readonly expiresAt: Date;
-  /** `lastActiveAt` plus the idle timeout. */
+  /**
+   * When the idle timeout ends the session if it is not used again: the last refresh plus the idle timeout
+   * (with `touchAfter`, the last refresh may be up to that long before `lastActiveAt`).
+   */
   readonly idleExpiresAt: Date;
   /** The absolute deadline, or `null` when `absoluteTimeout` is off. */
   readonly absoluteExpiresAt: Date | null;
@@ -55,7 +60,8 @@ export interface SessionPolicy extends DataLimits {
 }
 
 interface Facts {
-  readonly ref: SessionRef;
+  /** Changes only when `reauthenticate()` moves the session to a new token. */
+  ref: SessionRef;
   readonly store: SessionStore;
   readonly policy: SessionPolicy;
   /** As Redis answered; `data` holds the JSON of each field as last loaded or saved. */
@@ -78,15 +84,16 @@ export class ActiveSession {
   get userId(): string { return this.#facts.stored.userId; }
   get sessionId(): string { return this.#facts.stored.sessionId; }
   get createdAt(): Date { return new Date(this.#facts.stored.createdAt); }
+  get authenticatedAt(): Date { return new Date(this.#facts.stored.authenticatedAt); }
   get lastActiveAt(): Date { return new Date(this.#facts.stored.lastActiveAt); }
-  get idleExpiresAt(): Date { return new Date(this.#facts.stored.lastActiveAt + this.#facts.policy.idleMs); }
+  get idleExpiresAt(): Date { return new Date(this.#facts.stored.touchedAt + this.#facts.policy.idleMs); }
   get absoluteExpiresAt(): Date | null {
     const deadline = this.#facts.stored.absoluteDeadline;
     return deadline > 0 ? new Date(deadline) : null;
   }
   get expiresAt(): Date {
     const { policy, stored } = this.#facts;
-    const idle = stored.lastActiveAt + policy.idleMs;
+    const idle = stored.touchedAt + policy.idleMs;
     return new Date(stored.absoluteDeadline > 0 && stored.absoluteDeadline < idle ? stored.absoluteDeadline : idle);
   }
 
@@ -128,6 +135,7 @@ export class ActiveSession {
       userId: this.userId,
       sessionId: this.sessionId,
       createdAt: this.createdAt.toISOString(),
+      authenticatedAt: this.authenticatedAt.toISOString(),
       lastActiveAt: this.lastActiveAt.toISOString(),
       expiresAt: this.expiresAt.toISOString(),
       idleExpiresAt: this.idleExpiresAt.toISOString(),
@@ -154,6 +162,13 @@ export function createSession(ref: SessionRef, store: SessionStore, policy: Sess
 /** The session's reference in Redis, for logout. */
 export function refOf(session: ActiveSession): SessionRef {
   return ActiveSession.factsOf(session).ref;
+}
+
+/** Points a session at its new token after `reauthenticate()` and records when the user proved who they are. */
+export function rebind(session: ActiveSession, ref: SessionRef, authenticatedAt: number): void {
+  const facts = ActiveSession.factsOf(session);
+  facts.ref = ref;
+  facts.stored.authenticatedAt = authenticatedAt;
 }
 
 /**

@@ -7,6 +7,8 @@ import type { Express } from 'express';
 import Redis, { Cluster } from 'ioredis';
 import request from 'supertest';
 import type { SessionManager, SessionManagerOptions } from '../../lib';
+import { keyNamer, type UserKeys } from '../../lib/store/keys';
+import { userTagOf } from '../../lib/token';
 import { buildApp, TEST_SECRET, type ExtraRoutes } from './app';
 import { uniquePrefix, type Target } from './targets';
 
@@ -70,4 +72,19 @@ export async function keysWithPrefix(redis: Redis | Cluster, prefix: string): Pr
 /** Resolves after `ms`; only for waiting out real TTLs. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The Redis keys the store uses for `userId` under `prefix`, named by the store itself. */
+export function userKeys(prefix: string, userId: string): UserKeys {
+  return keyNamer(prefix)(userTagOf(userId));
+}
+
+/** True for a session record's key (as opposed to a user index). */
+export function isSessionKey(key: string): boolean {
+  return /\}:v\d+:[A-Za-z0-9_-]{22}$/.test(key);
+}
+
+/** True for a user index's key. */
+export function isIndexKey(key: string): boolean {
+  return /\}:v\d+$/.test(key);
 }

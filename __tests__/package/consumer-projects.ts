@@ -68,7 +68,9 @@ export async function createConsumerProjects(): Promise<ConsumerProjects> {
 
 /** What `npm pack` must ship: each lib module's JavaScript and types, the ESM entry, README, LICENSE, package.json. */
 export function expectedPackedFiles(): string[] {
-  const modules = readdirSync(join(REPO, 'lib')).filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'));
+  const modules = (readdirSync(join(REPO, 'lib'), { recursive: true }) as string[])
+    .map((file) => file.split('\\').join('/'))
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'));
   const dist = modules.flatMap((file) => {
     const base = file.slice(0, -'.ts'.length);
     return [`dist/${base}.js`, `dist/${base}.d.ts`];

@@ -5,6 +5,7 @@
 import Redis from 'ioredis';
 import { startAppProcess, type AppProcess } from '../helpers/app-processes';
 import { getMe, loginOver } from '../helpers/load';
+import { userKeys } from '../helpers/suite';
 import { uniquePrefix } from '../helpers/targets';
 import { hashToken } from '../../lib/token';
 
@@ -39,12 +40,13 @@ test('200 concurrent logins for one user over two processes leave exactly one va
   expect(valid[0].userId).toBe('many-logins');
   expect(answers.filter((r) => r.status === 401 && r.code === 'SESSION_DISPLACED')).toHaveLength(199);
 
-  const keys = (await redis.keys(`${prefix}*`)).sort();
-  expect(keys).toHaveLength(2);
-  const [sessionKey, indexKey] = keys;
-  const winner = cookies[answers.indexOf(valid[0])];
-  expect(await redis.hget(sessionKey, 'u')).toBe('many-logins');
-  expect(await redis.get(indexKey)).toBe(hashToken(tokenOf(winner)));
+  const keys = userKeys(prefix, 'many-logins');
+  expect((await redis.keys(`${prefix}*`)).sort()).toEqual([keys.index, keys.session(hashToken(tokenOf(cookies[answers.indexOf(valid[0])])))].sort());
+  const winner = hashToken(tokenOf(cookies[answers.indexOf(valid[0])]));
+  expect(await redis.hget(keys.session(winner), 'u')).toBe('many-logins');
+  const index = await redis.hgetall(keys.index);
+  expect(Object.entries(index).filter(([, mark]) => mark === '')).toEqual([[winner, '']]);
+  expect(Object.values(index).filter((mark) => /^D\d+$/.test(mark))).toHaveLength(199);
 });
 
 test('a login through process A displaces the session held through process B at once', async () => {

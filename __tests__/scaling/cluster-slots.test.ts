@@ -6,6 +6,7 @@
 import type { Cluster } from 'ioredis';
 import request from 'supertest';
 import { buildApp } from '../helpers/app';
+import { isIndexKey, userKeys } from '../helpers/suite';
 import { TARGETS, uniquePrefix } from '../helpers/targets';
 
 const USERS = Array.from({ length: 120 }, (_, i) => `cluster-user-${i}`);
@@ -46,10 +47,11 @@ test('every operation works for users spread over all masters, with no CROSSSLOT
   expect(perMaster.size).toBe(3);
   for (const keys of perMaster.values()) expect(keys.length).toBeGreaterThan(10);
   const slotsOf = async (keys: string[]): Promise<Set<number>> => new Set(await Promise.all(keys.map((k) => redis.cluster('KEYSLOT', k) as Promise<number>)));
-  for (const keys of perMaster.values()) {
-    for (const session of keys.filter((k) => k.endsWith(':s'))) {
-      expect((await slotsOf([session, session.replace(/:s$/, ':u')])).size).toBe(1);
-    }
+  for (const user of USERS) {
+    const keys = userKeys(prefix, user);
+    const hashes = await redis.hkeys(keys.index);
+    expect(hashes).toHaveLength(1);
+    expect((await slotsOf([keys.index, keys.session(hashes[0]), keys.channel, keys.legacyIndex])).size).toBe(1);
   }
 
   for (const [user, cookie] of cookies) {
@@ -60,6 +62,11 @@ test('every operation works for users spread over all masters, with no CROSSSLOT
   }
   const half = USERS.slice(0, USERS.length / 2);
   for (const user of half) expect((await request(app).post('/logout').set('Cookie', cookies.get(user)!)).status).toBe(204);
-  for (const user of USERS.slice(USERS.length / 2)) expect(await sessions.revokeUser(user)).toBe(true);
-  for (const keys of (await keysPerMaster()).values()) expect(keys).toEqual([]);
+  for (const user of USERS.slice(USERS.length / 2)) expect(await sessions.revokeUser(user)).toBe(1);
+  // What is left are the user indexes, holding only tombstones that say why each session ended.
+  for (const keys of (await keysPerMaster()).values()) expect(keys.filter((key) => !isIndexKey(key))).toEqual([]);
+  for (const user of USERS) {
+    const marks = Object.values(await redis.hgetall(userKeys(prefix, user).index));
+    expect(marks).toEqual([expect.stringMatching(half.includes(user) ? /^L\d+$/ : /^R\d+$/)]);
+  }
 });

@@ -1,0 +1,74 @@
+/**
+ * touchAfter: requests between refreshes only read, yet see every end of a session exactly as a
+ * refreshing request does; a refresh is due once touchAfter has passed since the last one.
+ */
+import request from 'supertest';
+import { signIn, sleep, useApp, userKeys } from './helpers/suite';
+import { TARGETS } from './helpers/targets';
+
+describe.each(TARGETS)('touchAfter ($name)', (target) => {
+  const ctx = useApp(target, { idleTimeout: 60, absoluteTimeout: 8, touchAfter: 2 });
+
+  async function sessionPttl(userId: string): Promise<number> {
+    const keys = userKeys(ctx.prefix, userId);
+    const hashes = Object.entries(await ctx.redis.hgetall(keys.index)).filter(([, mark]) => mark === '').map(([hash]) => hash);
+    expect(hashes).toHaveLength(1);
+    return ctx.redis.pttl(keys.session(hashes[0]));
+  }
+
+  test('requests within touchAfter of the last refresh do not extend the idle timeout; the first one after does', async () => {
+    const cookie = await signIn(ctx.app, 'toucher');
+    await ctx.redis.pexpire((await ctx.redis.hkeys(userKeys(ctx.prefix, 'toucher').index)).map((h) => userKeys(ctx.prefix, 'toucher').session(h))[0], 50_000);
+    const me = await request(ctx.app).get('/me').set('Cookie', cookie);
+    expect(me.status).toBe(200);
+    expect(await sessionPttl('toucher')).toBeLessThanOrEqual(50_000);
+    // The idle expiry it reports counts from the last refresh (the sign-in), not from this request.
+    expect(Date.parse(me.body.idleExpiresAt)).toBe(Date.parse(me.body.createdAt) + 60_000);
+
+    await sleep(2100);
+    const due = await request(ctx.app).get('/me').set('Cookie', cookie);
+    expect(due.status).toBe(200);
+    expect(Date.parse(due.body.idleExpiresAt)).toBe(Date.parse(due.body.lastActiveAt) + 60_000);
+    const deadline = Date.now() + 2000;
+    while ((await sessionPttl('toucher')) < 50_000 && Date.now() < deadline) await sleep(20);
+    // Refreshed, but capped by the absolute deadline (8 s after the sign-in).
+    const left = await sessionPttl('toucher');
+    expect(left).toBeGreaterThan(5_000 - 1500);
+    expect(left).toBeLessThanOrEqual(8_000);
+  });
+
+  test('a reading request still sees displacement, revocation and sign-out at once', async () => {
+    const first = await signIn(ctx.app, 'reader-d');
+    await signIn(ctx.app, 'reader-d');
+    expect((await request(ctx.app).get('/me').set('Cookie', first)).body.error.code).toBe('SESSION_DISPLACED');
+
+    const revoked = await signIn(ctx.app, 'reader-r');
+    expect((await request(ctx.app).get('/me').set('Cookie', revoked)).status).toBe(200);
+    expect(await ctx.sessions.revokeUser('reader-r')).toBe(1);
+    expect((await request(ctx.app).get('/me').set('Cookie', revoked)).body.error.code).toBe('SESSION_REVOKED');
+
+    const out = await signIn(ctx.app, 'reader-l');
+    expect((await request(ctx.app).post('/logout').set('Cookie', out)).status).toBe(204);
+    expect((await request(ctx.app).get('/me').set('Cookie', out)).body.error.code).toBe('SESSION_EXPIRED');
+  });
+
+  test('a reading request sees the absolute deadline exactly, and the idle expiry when the record is gone', async () => {
+    const cookie = await signIn(ctx.app, 'reader-abs');
+    const me = await request(ctx.app).get('/me').set('Cookie', cookie);
+    const deadline = Date.parse(me.body.absoluteExpiresAt);
+    // Keep the record in Redis past the deadline: only the package's own check can refuse it.
+    const keys = userKeys(ctx.prefix, 'reader-abs');
+    const [hash] = await ctx.redis.hkeys(keys.index);
+    await ctx.redis.persist(keys.session(hash));
+    await sleep(Math.max(0, deadline - Date.now()) + 100);
+    const after = await request(ctx.app).get('/me').set('Cookie', cookie);
+    expect(after.status).toBe(401);
+    expect(after.body.error.code).toBe('SESSION_EXPIRED');
+
+    const idle = await signIn(ctx.app, 'reader-idle');
+    const idleKeys = userKeys(ctx.prefix, 'reader-idle');
+    const [idleHash] = await ctx.redis.hkeys(idleKeys.index);
+    await ctx.redis.del(idleKeys.session(idleHash)); // what the idle TTL does
+    expect((await request(ctx.app).get('/me').set('Cookie', idle)).body.error.code).toBe('SESSION_EXPIRED');
+  }, 20_000);
+});

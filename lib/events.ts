@@ -1,0 +1,69 @@
+/**
+ * The manager's events: what they carry and how they are sent. Listeners run synchronously and a
+ * listener that throws is ignored, so an app's logging or metrics can never break a request.
+ * No event ever carries a token or its hash.
+ */
+import { EventEmitter } from 'node:events';
+import type { SessionError, SessionErrorCode } from './errors';
+
+/** What a session event says. `userId` and `sessionId` are null where the package cannot know them. */
+export interface SessionEvent {
+  readonly userId: string | null;
+  readonly sessionId: string | null;
+  /** True when another app process ended the session and this one heard of it. */
+  readonly remote?: boolean;
+}
+
+/** A failure of the session store, with the operation that hit it. */
+export interface StoreErrorEvent {
+  readonly error: SessionError;
+  readonly operation: string;
+}
+
+/** A request's outcome as the middleware resolved it: `OK` or why it has no session. */
+export interface RequestOutcomeEvent {
+  readonly outcome: 'OK' | SessionErrorCode;
+}
+
+/** Every event a manager emits and what each carries. */
+export interface SessionEvents {
+  /** A sign-in created a session. */
+  login: SessionEvent;
+  /** A sign-in ended an older session of the same user (the limit, `displace-oldest`). */
+  displaced: SessionEvent;
+  /** A sign-in was refused: the user is at `maxSessions` with `onLimit: 'reject-new'`. */
+  limit: SessionEvent;
+  /** A session was signed out (`logout()`, or a new sign-in in the same browser). */
+  logout: SessionEvent;
+  /** A session was ended by `revokeSession()` or `revokeUser()`. */
+  revoked: SessionEvent;
+  /** A request found its session expired. */
+  expired: SessionEvent;
+  /** Redis failed or did not answer in time. */
+  'store-error': StoreErrorEvent;
+  /** Every resolved request, for metrics. */
+  request: RequestOutcomeEvent;
+}
+
+/** The typed listening side of a manager (it is a Node.js `EventEmitter`). */
+export interface SessionEventSource {
+  /** Adds a listener for `event`; it runs synchronously, and an exception it throws is ignored. */
+  on<K extends keyof SessionEvents>(event: K, listener: (event: SessionEvents[K]) => void): this;
+  /** Adds a listener that runs for the next `event` only. */
+  once<K extends keyof SessionEvents>(event: K, listener: (event: SessionEvents[K]) => void): this;
+  /** Removes a listener added with `on` or `once`. */
+  off<K extends keyof SessionEvents>(event: K, listener: (event: SessionEvents[K]) => void): this;
+  /** How many listeners `event` has. */
+  listenerCount(event: keyof SessionEvents): number;
+}
+
+/** Sends one event to each listener; one that throws is skipped, the others still run. */
+export function emitSafely<K extends keyof SessionEvents>(emitter: EventEmitter, name: K, event: SessionEvents[K]): void {
+  for (const listener of emitter.rawListeners(name)) {
+    try {
+      (listener as (e: SessionEvents[K]) => void).call(emitter, event);
+    } catch {
+      // An app's listener must not turn into a failed request or an unhandled exception.
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The request-bound helpers that change which session a browser holds: `login` (under the
+ * `maxSessions` policy), `logout` and `reauthenticate`. Each ends or creates sessions in Redis first
+ * and only then touches the cookie.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import type { Request, Response } from 'express';
+import type { CookieJar } from './cookie';
+import { SessionError } from './errors';
+import { emitSafely } from './events';
+import { attach } from './middleware';
+import { checkMaxSessions, type Config } from './options';
+import { ActiveSession, createSession, encodeData, rebind, refOf, type Session, type SessionData } from './session';
+import type { SessionStore } from './store/store';
+import { issueToken, type SessionRef } from './token';
+import { checkUserId } from './user-id';
+
+const MAX_USER_AGENT = 256;
+
+/** What the helpers share with the manager. */
+export interface SignInContext {
+  readonly config: Config;
+  readonly store: SessionStore;
+  readonly cookies: CookieJar;
+  readonly events: EventEmitter;
+}
+
+/** The sign-in, sign-out and step-up helpers of one manager. */
+export function createSignIn({ config, store, cookies, events }: SignInContext) {
+  const limitFor = (userId: string): number => {
+    const { maxSessions } = config;
+    if (typeof maxSessions === 'number') return maxSessions;
+    return checkMaxSessions(maxSessions(userId), (message) => {
+      throw new SessionError('INVALID_OPTIONS', `maxSessions(userId) returned a value it cannot use: ${message}`);
+    });
+  };
+
+  return {
+    async login(req: Request, res: Response, userId: string, data: Partial<SessionData> = {}): Promise<Session> {
+      checkUserId(userId, 'login');
+      if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+        throw new SessionError('INVALID_ARGUMENT', 'login() data must be a plain object of JSON values.');
+      }
+      const entries = encodeData(data, config);
+      refuseIfSent(res, 'login');
+      const maxSessions = limitFor(userId);
+      const { cookieValue, ref } = issueToken(userId, config.userTagOf);
+      const sessionId = randomUUID();
+      // The browser's current session ends with this sign-in: its cookie is about to be replaced.
+      const previous = req.session instanceof ActiveSession ? req.session : null;
+      const previousRef = previous ? refOf(previous) : null;
+      const sameUser = previousRef !== null && previousRef.userTag === ref.userTag;
+      const userAgent = config.recordClient ? (req.get('user-agent') ?? '').slice(0, MAX_USER_AGENT) || null : null;
+      const ip = config.recordClient ? req.ip ?? null : null;
+      const stored = await store.login(ref, {
+        userId, sessionId, maxSessions, onLimit: config.onLimit, previousTokenHash: sameUser ? previousRef.tokenHash : null, userAgent, ip, data: entries,
+      });
+      if (stored === 'SESSION_LIMIT_REACHED') {
+        emitSafely(events, 'limit', { userId, sessionId: null });
+        throw new SessionError('SESSION_LIMIT_REACHED');
+      }
+      if (previous && previousRef) {
+        if (!sameUser) await store.logout(previousRef);
+        emitSafely(events, 'logout', { userId: previous.userId, sessionId: previous.sessionId });
+      }
+      emitSafely(events, 'login', { userId, sessionId });
+      for (const displaced of stored.displaced) emitSafely(events, 'displaced', { userId, sessionId: displaced });
+      refuseIfSent(res, 'login');
+      cookies.set(req, res, cookieValue, stored.absoluteDeadline);
+      const session = createSession(ref, store, config, {
+        userId,
+        sessionId,
+        createdAt: stored.createdAt,
+        lastActiveAt: stored.createdAt,
+        touchedAt: stored.createdAt,
+        authenticatedAt: stored.createdAt,
+        absoluteDeadline: stored.absoluteDeadline,
+        data: new Map(entries),
+      });
+      attach(req, res, session, config.onError);
+      return session as unknown as Session;
+    },
+
+    async logout(req: Request, res: Response): Promise<void> {
+      let ref: SessionRef | null = null;
+      const session = req.session instanceof ActiveSession ? req.session : null;
+      if (session) ref = refOf(session);
+      else {
+        const reading = cookies.read(req);
+        if (typeof reading !== 'string') ref = reading;
+      }
+      // The server side first: a cookie cleared while Redis still holds the session would look signed out
+      // in this browser while a copy of the cookie keeps working elsewhere.
+      const ended = ref ? await store.logout(ref) : false;
+      req.session = null;
+      req.sessionErrorCode = 'SESSION_MISSING';
+      if (ended) emitSafely(events, 'logout', { userId: session?.userId ?? null, sessionId: session?.sessionId ?? null });
+      if (res.headersSent) {
+        throw new SessionError('HEADERS_SENT', 'logout() ended the session in Redis, but the response had started, so the cookie could not be cleared: call logout() before sending the response.');
+      }
+      cookies.clear(req, res);
+    },
+
+    async reauthenticate(req: Request, res: Response): Promise<Session> {
+      const session = req.session;
+      if (!(session instanceof ActiveSession)) {
+        throw new SessionError(req.sessionErrorCode ?? 'MISCONFIGURED', 'reauthenticate() needs a request with a live session (mount sessions.middleware() and call it for a signed-in request).');
+      }
+      refuseIfSent(res, 'reauthenticate');
+      const from = refOf(session);
+      const { cookieValue, ref } = issueToken(session.userId, config.userTagOf);
+      const outcome = await store.reauthenticate(from, ref);
+      if (typeof outcome === 'string') {
+        req.session = null;
+        req.sessionErrorCode = outcome;
+        cookies.clear(req, res);
+        throw new SessionError(outcome);
+      }
+      refuseIfSent(res, 'reauthenticate');
+      rebind(session, ref, outcome);
+      const deadline = session.absoluteExpiresAt;
+      cookies.set(req, res, cookieValue, deadline ? deadline.getTime() : 0);
+      return session as unknown as Session;
+    },
+  };
+}
+
+function refuseIfSent(res: Response, helper: string): void {
+  if (res.headersSent) {
+    throw new SessionError('HEADERS_SENT', `${helper}() must run before the response is sent: it sets the session cookie.`);
+  }
+}

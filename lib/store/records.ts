@@ -1,0 +1,120 @@
+/** Decoding what the scripts return into session records, checking every shape on the way. */
+
+/** A session as Redis holds it; times are ms since the epoch, from Redis's clock. */
+export interface StoredSession {
+  userId: string;
+  sessionId: string;
+  createdAt: number;
+  /** The current request's time (Redis's clock). */
+  lastActiveAt: number;
+  /** When Redis last refreshed the session's idle timeout (with `touchAfter`, up to that long ago). */
+  touchedAt: number;
+  /** When the user last proved who they are: sign-in or re-authentication. */
+  authenticatedAt: number;
+  /** 0 when there is no absolute lifetime. */
+  absoluteDeadline: number;
+  /** App data: field name to its JSON text. */
+  data: Map<string, string>;
+}
+
+/** One live session of a user, as listed (no token, no token hash, no data). */
+export interface ListedSession {
+  userId: string;
+  sessionId: string;
+  createdAt: number;
+  lastActiveAt: number;
+  authenticatedAt: number;
+  expiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+const DATA_PREFIX = 'd:';
+const COMPACT_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/** Decodes the resolve script's JSON reply `[now, field, value, ...]`; null for any other shape. */
+export function decodeSession(reply: unknown, absoluteMs: number): StoredSession | null {
+  let items: unknown = null;
+  try {
+    if (typeof reply === 'string') items = JSON.parse(reply);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(items) || items.length % 2 !== 1) return null;
+  const now = Number(items[0]);
+  return sessionFromFields(items, 1, now, now, absoluteMs);
+}
+
+/**
+ * A session from a record's flat field/value list starting at `from`. `now` is the request's time in
+ * Redis's clock; `touchedAt` the last refresh (null: the record's `a` field). Null for any malformed field.
+ */
+export function sessionFromFields(items: unknown[], from: number, now: number, touchedAt: number | null, absoluteMs: number): StoredSession | null {
+  const session: StoredSession = {
+    userId: '',
+    sessionId: '',
+    createdAt: 0,
+    lastActiveAt: now,
+    touchedAt: touchedAt ?? 0,
+    authenticatedAt: 0,
+    absoluteDeadline: 0,
+    data: new Map(),
+  };
+  let authenticated = '';
+  for (let i = from; i < items.length; i += 2) {
+    const name = items[i];
+    const value = items[i + 1];
+    if (typeof name !== 'string' || typeof value !== 'string') return null;
+    if (name === 'u') session.userId = value;
+    else if (name === 'i') session.sessionId = COMPACT_ID.test(value) ? uuidOf(value) : '';
+    else if (name === 'c') session.createdAt = Number(value);
+    else if (name === 'a') {
+      if (touchedAt === null) session.touchedAt = Number(value);
+    } else if (name === 't') authenticated = value;
+    else if (name.startsWith(DATA_PREFIX)) session.data.set(name.slice(DATA_PREFIX.length), value);
+  }
+  session.authenticatedAt = authenticated ? Number(authenticated) : session.createdAt;
+  if (absoluteMs > 0) session.absoluteDeadline = session.createdAt + absoluteMs;
+  return session;
+}
+
+/** Decodes list's JSON reply `[now, [u, i, c, a, t, g, p, pttl], ...]`, oldest first; null for any other shape. */
+export function decodeListing(reply: unknown): ListedSession[] | null {
+  let items: unknown = null;
+  try {
+    if (typeof reply === 'string') items = JSON.parse(reply);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(items) || typeof items[0] !== 'number') return null;
+  const now = items[0];
+  const listed: ListedSession[] = [];
+  for (const row of items.slice(1)) {
+    if (!Array.isArray(row) || row.length !== 8) return null;
+    const [u, i, c, a, t, g, p, pttl] = row as unknown[];
+    if (typeof u !== 'string' || typeof i !== 'string' || !COMPACT_ID.test(i)) continue;
+    const createdAt = Number(c);
+    listed.push({
+      userId: u,
+      sessionId: uuidOf(i),
+      createdAt,
+      lastActiveAt: Number(a),
+      authenticatedAt: typeof t === 'string' ? Number(t) : createdAt,
+      expiresAt: now + Math.max(0, Number(pttl)),
+      userAgent: typeof g === 'string' ? g : null,
+      ip: typeof p === 'string' ? p : null,
+    });
+  }
+  return listed.sort((x, y) => x.createdAt - y.createdAt || (x.sessionId < y.sessionId ? -1 : 1));
+}
+
+/** A UUID as stored: its 16 bytes in base64url (22 characters instead of 36). */
+export function compactId(uuid: string): string {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex').toString('base64url');
+}
+
+/** The UUID text of a stored session id. */
+export function uuidOf(compact: string): string {
+  const hex = Buffer.from(compact, 'base64url').toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -56,8 +56,10 @@ describe.each(TARGETS)('user ids ($name)', (target) => {
     expect(revoke.body.error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('revokeUser()') });
   });
 
-  test('revokeUser() rejects a SessionError, not a TypeError, and a well-formed id still works', async () => {
+  test('every method that takes a user id refuses an ill-formed one; a well-formed id still works', async () => {
     await expect(ctx.sessions.revokeUser('eve\ud800')).rejects.toBeInstanceOf(SessionError);
+    await expect(ctx.sessions.listSessions('eve\ud800')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('listSessions()') });
+    await expect(ctx.sessions.revokeSession('   ', 'x')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('revokeSession()') });
     const cookie = await signIn(ctx.app, 'revoke-me \u{1F600}');
     expect(await ctx.sessions.revokeUser('revoke-me \u{1F600}')).toBeTruthy();
     expect((await request(ctx.app).get('/me').set('Cookie', cookie)).status).toBe(401);

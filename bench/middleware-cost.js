@@ -24,7 +24,7 @@ async function main() {
     const response = () => ({ headersSent: false, cookie() {}, clearCookie() {}, end() {}, status() { return this; }, set() { return this; }, json() {} });
     let cookieValue = '';
     const loginRes = { ...response(), cookie: (_name, value) => (cookieValue = value) };
-    await sessions.login({ secret: 'bench', secure: false, signedCookies: {}, cookies: {} }, loginRes, 'bench-user');
+    await sessions.login({ secret: 'bench', secure: false, signedCookies: {}, cookies: {}, get: () => undefined }, loginRes, 'bench-user');
 
     const one = () =>
       new Promise((resolve, reject) => {

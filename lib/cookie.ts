@@ -20,7 +20,20 @@ export function createCookieJar(config: Config['cookie']) {
     ...(config.domain ? { domain: config.domain } : {}),
   };
   const secureFor = (req: Request): boolean => (config.secure === 'auto' ? req.secure : config.secure);
-  const { name } = config;
+  const { name, persistent } = config;
+  let warned = config.secure !== 'auto';
+
+  /** Warns once when `'auto'` sends a cookie without Secure to a client that is likely not local. */
+  const warnIfInsecure = (req: Request): void => {
+    if (warned || !seemsRemote(req)) return;
+    warned = true;
+    process.emitWarning(
+      "express-single-session: cookie.secure is 'auto' and a session cookie went out without Secure to a request " +
+        'that did not come from loopback (or came through a proxy). Behind a TLS-terminating proxy, set ' +
+        "app.set('trust proxy', ...) so that req.secure is true; to serve plain HTTP on purpose, set cookie.secure: false.",
+      { code: 'ESS_AUTO_COOKIE_NOT_SECURE' },
+    );
+  };
 
   return {
     /** The session reference in the request's signed cookie. Throws `MISCONFIGURED` without cookie-parser. */
@@ -40,8 +53,10 @@ export function createCookieJar(config: Config['cookie']) {
     /** Sets the session cookie; it expires with the absolute deadline, or with the browser session. */
     set(req: Request, res: Response, value: string, absoluteDeadline: number): void {
       if (!(req as { secret?: string }).secret) throw new SessionError('MISCONFIGURED', 'mount cookie-parser with a secret (app.use(cookieParser(secret))) to sign the session cookie.');
-      const options: ExpressCookieOptions = { ...base, secure: secureFor(req) };
-      if (absoluteDeadline > 0) options.expires = new Date(absoluteDeadline);
+      const secure = secureFor(req);
+      if (!secure) warnIfInsecure(req);
+      const options: ExpressCookieOptions = { ...base, secure };
+      if (persistent && absoluteDeadline > 0) options.expires = new Date(absoluteDeadline);
       res.cookie(name, value, options);
     },
 
@@ -51,6 +66,15 @@ export function createCookieJar(config: Config['cookie']) {
       res.clearCookie(name, { ...base, signed: false, secure: secureFor(req) });
     },
   };
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/** Not from loopback (as Express sees the client, honouring `trust proxy`), or forwarded by a proxy. */
+function seemsRemote(req: Request): boolean {
+  if (req.headers?.['x-forwarded-proto'] !== undefined) return true;
+  const ip = req.ip;
+  return typeof ip === 'string' && !LOOPBACK.test(ip);
 }
 
 /** The cookie helpers of one manager. */

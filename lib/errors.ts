@@ -82,3 +82,26 @@ export class SessionError extends Error {
 export function statusOf(code: SessionErrorCode): number {
   return STATUS[code];
 }
+
+/** Redis appends the first arguments of an unknown or refused command to its message: key names, the token hash. */
+const ARGS_IN_MESSAGE = /,? with args beginning with:.*$/s;
+
+/**
+ * A copy of a low-level error that is safe to hand to the app as a `cause`: its name, message, stack
+ * and `code`, but none of the attached command (ioredis puts `command: { name, args }` on errors, and
+ * the arguments hold key names, the token hash, the user id and session data). A `SessionError` is
+ * returned as it is (its own cause is already public); a nested `cause` is made public too.
+ */
+export function publicCause(error: unknown): unknown {
+  if (error instanceof SessionError || !(error instanceof Error)) return error;
+  const message = error.message.replace(ARGS_IN_MESSAGE, '');
+  const cause = (error as { cause?: unknown }).cause;
+  const copy = new Error(message, cause === undefined ? undefined : { cause: publicCause(cause) });
+  copy.name = error.name;
+  if (typeof error.stack === 'string') {
+    copy.stack = message === error.message ? error.stack : error.stack.split(error.message).join(message);
+  }
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') (copy as Error & { code?: unknown }).code = code;
+  return copy;
+}

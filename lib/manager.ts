@@ -13,9 +13,9 @@ import { registerMetrics } from './metrics';
 import { createGuard, createRecentLoginGuard, createResolver, type RequireSessionOptions } from './middleware';
 import { parseOptions, type SessionManagerOptions } from './options';
 import type { Session, SessionData } from './session';
-import { checkUserId, createSignIn } from './sign-in';
+import { createSignIn } from './sign-in';
 import { createStore } from './store/store';
-import { userTagOf } from './token';
+import { checkUserId } from './user-id';
 
 /** What {@link createSessionManager} returns. It is also a Node.js `EventEmitter` (see {@link SessionEventSource}). */
 export interface SessionManager extends SessionEventSource {
@@ -80,7 +80,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     storeError: (error) => storeError(error, 'resolve'),
   });
   const signIn = createSignIn({ config, store, cookies, events });
-  const management = createManagement(store, events, checkUserId, userTagOf);
+  const management = createManagement(store, events, checkUserId, config.userTagOf);
 
   /** Reports store failures of a public method as `store-error` events, then rejects as before. */
   const reported = <A extends unknown[], R>(operation: string, method: (...args: A) => Promise<R>) =>

@@ -22,7 +22,7 @@ export interface ResolverHooks {
 
 /** Builds the middleware that resolves and refreshes the session of every request. */
 export function createResolver(config: Config, store: SessionStore, cookies: CookieJar, hooks: ResolverHooks): RequestHandler {
-  const { idleMs, onError } = config;
+  const { onError } = config;
   const reject = (req: Request, code: SessionErrorCode, next: NextFunction): void => {
     hooks.outcome(code);
     refuse(req, code, next);
@@ -50,7 +50,7 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
         }
         let session: ActiveSession;
         try {
-          session = createSession(ref, store, idleMs, result);
+          session = createSession(ref, store, config, result);
         } catch {
           cookies.clear(req, res);
           return reject(req, 'SESSION_INVALID', next);

@@ -6,11 +6,13 @@ import type { Cluster, Redis } from 'ioredis';
 import type { RedisAdapter } from './clients/adapter';
 import { ioredisAdapter, isIoredis } from './clients/ioredis';
 import { SessionError } from './errors';
+import { createUserTagger, type UserTagger } from './token';
 
 /** Cookie settings. Secure defaults: HttpOnly always, SameSite=Lax, Path=/, Secure on HTTPS. */
 export interface CookieOptions {
   /**
    * Cookie name. A name starting with `__Host-` makes the browser enforce Secure, Path=/ and no Domain.
+   * The default is `'__Host-ess_sid'` when `secure` is `true` (and `path` is `/` with no `domain`), else `'ess_sid'`.
    * @default 'ess_sid'
    */
   name?: string;
@@ -32,6 +34,12 @@ export interface CookieOptions {
   path?: string;
   /** Domain attribute; leave unset to scope the cookie to the exact host. @default undefined */
   domain?: string;
+  /**
+   * `true`: the cookie carries an expiry (the absolute deadline) and survives a browser restart.
+   * `false`: a browser-session cookie (no Expires), dropped when the browser closes.
+   * @default true
+   */
+  persistent?: boolean;
 }
 
 /** Options of {@link createSessionManager}. Only `redis` is required. */
@@ -113,6 +121,23 @@ export interface SessionManagerOptions {
    */
   metrics?: { registry: unknown };
   /**
+   * A secret of at least 32 characters that keys the user tag in the cookie (HMAC-SHA256 of the user id),
+   * so a cookie cannot be used to confirm a guessed user id. Setting or changing it ends existing sessions once.
+   * @default undefined
+   */
+  userTagSecret?: string;
+  /**
+   * Most bytes a session's data may take: UTF-8 field names plus their JSON values, after merging a
+   * change with the stored data. Over it, `login()` and `save()` reject with `INVALID_ARGUMENT`.
+   * @default 32768
+   */
+  maxDataBytes?: number;
+  /**
+   * Most data fields a session may hold. Over it, `login()` and `save()` reject with `INVALID_ARGUMENT`.
+   * @default 256
+   */
+  maxDataFields?: number;
+  /**
    * Called with every store failure the middleware absorbs (Redis down or slow) and with data
    * that could not be auto-saved, so the app can log it. Never receives the secret token.
    * @default undefined
@@ -138,16 +163,21 @@ export interface Config {
   readonly keyPrefix: string;
   readonly storeTimeoutMs: number;
   readonly cookie: Readonly<Required<Omit<CookieOptions, 'domain'>>> & { readonly domain?: string };
+  /** The user tag function, keyed with `userTagSecret` when set; built once. */
+  readonly userTagOf: UserTagger;
+  readonly maxDataBytes: number;
+  readonly maxDataFields: number;
   readonly onError?: (error: SessionError) => void;
 }
 
 const TOP_LEVEL = [
   'redis', 'idleTimeout', 'absoluteTimeout', 'touchAfter', 'localCache', 'indexTtlFactor', 'keyPrefix', 'storeTimeoutMs', 'cookie', 'onError',
-  'maxSessions', 'onLimit', 'recordClient', 'waitForReplicas', 'metrics',
+  'maxSessions', 'onLimit', 'recordClient', 'waitForReplicas', 'metrics', 'userTagSecret', 'maxDataBytes', 'maxDataFields',
 ];
 /** The most sessions one user may hold. */
 export const MAX_SESSIONS_LIMIT = 1000;
-const COOKIE_KEYS = ['name', 'secure', 'sameSite', 'path', 'domain'];
+const COOKIE_KEYS = ['name', 'secure', 'sameSite', 'path', 'domain', 'persistent'];
+const MIN_TAG_SECRET = 32;
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function fail(message: string): never {
@@ -198,6 +228,10 @@ export function parseOptions(options: SessionManagerOptions): Config {
   if (typeof maxSessions !== 'function') checkMaxSessions(maxSessions, fail);
   if (onLimit !== 'displace-oldest' && onLimit !== 'reject-new') fail(`\`onLimit\` must be 'displace-oldest' or 'reject-new'; received ${JSON.stringify(onLimit)}.`);
   if (typeof recordClient !== 'boolean') fail('`recordClient` must be true or false.');
+  const { userTagSecret } = options;
+  if (userTagSecret !== undefined && (typeof userTagSecret !== 'string' || userTagSecret.length < MIN_TAG_SECRET)) {
+    fail(`\`userTagSecret\` must be a string of at least ${MIN_TAG_SECRET} characters (for example crypto.randomBytes(32).toString('base64url')).`);
+  }
   return Object.freeze({
     redis,
     maxSessions,
@@ -214,6 +248,9 @@ export function parseOptions(options: SessionManagerOptions): Config {
     storeTimeoutMs,
     cookie: parseCookie(options.cookie ?? {}),
     onError: options.onError && reportSafely(options.onError),
+    userTagOf: createUserTagger(userTagSecret),
+    maxDataBytes: limit(options.maxDataBytes, 'maxDataBytes', 32_768),
+    maxDataFields: limit(options.maxDataFields, 'maxDataFields', 256),
   });
 }
 
@@ -269,6 +306,14 @@ function parseMetrics(value: SessionManagerOptions['metrics']): Config['metrics'
   return Object.freeze({ registry });
 }
 
+function limit(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    fail(`\`${name}\` must be a whole number of at least 1; received ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
 /** The app's error hook, made unable to break a request: an exception it throws is dropped. */
 function reportSafely(onError: (error: SessionError) => void): (error: SessionError) => void {
   return (error) => {
@@ -283,12 +328,15 @@ function reportSafely(onError: (error: SessionError) => void): (error: SessionEr
 function parseCookie(cookie: CookieOptions): Config['cookie'] {
   if (cookie === null || typeof cookie !== 'object') fail('`cookie` must be an object.');
   checkKeys(cookie, COOKIE_KEYS, 'cookie.');
-  const { name = 'ess_sid', secure = 'auto', sameSite = 'lax', path = '/', domain } = cookie;
+  const { secure = 'auto', sameSite = 'lax', path = '/', domain, persistent = true } = cookie;
+  // Where the browser will accept it, the default name is `__Host-`: Secure, this host only, Path=/.
+  const name = cookie.name ?? (secure === true && path === '/' && domain === undefined ? '__Host-ess_sid' : 'ess_sid');
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) fail(`\`cookie.name\` must be a valid cookie name; received ${JSON.stringify(name)}.`);
   if (secure !== true && secure !== false && secure !== 'auto') fail("`cookie.secure` must be true, false or 'auto'.");
   if (sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') fail("`cookie.sameSite` must be 'lax', 'strict' or 'none'.");
   if (typeof path !== 'string' || !path.startsWith('/')) fail('`cookie.path` must be a string starting with `/`.');
   if (domain !== undefined && (typeof domain !== 'string' || domain === '')) fail('`cookie.domain` must be a non-empty string.');
+  if (typeof persistent !== 'boolean') fail('`cookie.persistent` must be true or false.');
   if (sameSite === 'none' && secure !== true) fail("`cookie.sameSite: 'none'` requires `cookie.secure: true`; browsers reject it otherwise.");
   if (name.startsWith('__Host-') && (secure === false || path !== '/' || domain !== undefined)) {
     fail('a `__Host-` cookie needs `secure` true or \'auto\', `path` \'/\' and no `domain`.');
@@ -299,5 +347,5 @@ function parseCookie(cookie: CookieOptions): Config['cookie'] {
       code: 'ESS_INSECURE_COOKIE',
     });
   }
-  return Object.freeze({ name, secure, sameSite, path, domain });
+  return Object.freeze({ name, secure, sameSite, path, domain, persistent });
 }

@@ -1,11 +1,16 @@
 /**
- * The `req.session` object: read-only facts about the session (getters) next to the app's own
- * data (plain properties). It remembers the JSON it was loaded with, so only the fields a request
- * changed are written back, and two requests that change different fields both keep their change.
+ * The `req.session` object: read-only facts about the session (getters on a frozen prototype that
+ * no assignment can shadow or swap) next to the app's own data (plain properties). It remembers the
+ * JSON it was loaded with, so only the fields a request changed are written back, and two requests
+ * that change different fields both keep their change. Names the package needs and data over the
+ * size limits (lib/session-data.ts) are refused loudly, never dropped.
  */
 import { SessionError, type SessionErrorCode } from './errors';
+import { checkMergedLimits, encodeField, refuseName, RESERVED, type DataLimits } from './session-data';
 import type { SessionStore, StoredSession } from './store/store';
-import type { SessionRef } from './token';
+import type { SessionRef, UserTagger } from './token';
+
+export { encodeData } from './session-data';
 
 /**
  * The app's own session data. Extend it by declaration merging:
@@ -47,17 +52,18 @@ export interface SessionInfo {
 /** What `req.session` is on a resolved request: facts plus the app's data. */
 export type Session = SessionInfo & Partial<SessionData>;
 
-/** The names apps cannot use for their own data. */
-export const RESERVED = new Set([
-  'userId', 'sessionId', 'createdAt', 'authenticatedAt', 'lastActiveAt', 'expiresAt', 'idleExpiresAt', 'absoluteExpiresAt',
-  'save', 'toJSON', '__proto__', 'constructor', 'prototype',
-]);
+/** What a session needs from the configuration: the idle timeout, the data limits, the tag function. */
+export interface SessionPolicy extends DataLimits {
+  readonly idleMs: number;
+  /** The manager's user tag function: a session is only valid under the tag of its own user id. */
+  readonly userTagOf: UserTagger;
+}
 
 interface Facts {
   /** Changes only when `reauthenticate()` moves the session to a new token. */
   ref: SessionRef;
   readonly store: SessionStore;
-  readonly idleMs: number;
+  readonly policy: SessionPolicy;
   /** As Redis answered; `data` holds the JSON of each field as last loaded or saved. */
   readonly stored: StoredSession;
 }
@@ -65,6 +71,8 @@ interface Facts {
 /** The concrete class behind `req.session`. Not exported from the package. */
 export class ActiveSession {
   readonly #facts: Facts;
+  /** A name an assignment tried to use that cannot be data (`__proto__`); reported by the next save. */
+  #refused: string | null = null;
 
   constructor(facts: Facts) {
     this.#facts = facts;
@@ -78,14 +86,14 @@ export class ActiveSession {
   get createdAt(): Date { return new Date(this.#facts.stored.createdAt); }
   get authenticatedAt(): Date { return new Date(this.#facts.stored.authenticatedAt); }
   get lastActiveAt(): Date { return new Date(this.#facts.stored.lastActiveAt); }
-  get idleExpiresAt(): Date { return new Date(this.#facts.stored.touchedAt + this.#facts.idleMs); }
+  get idleExpiresAt(): Date { return new Date(this.#facts.stored.touchedAt + this.#facts.policy.idleMs); }
   get absoluteExpiresAt(): Date | null {
     const deadline = this.#facts.stored.absoluteDeadline;
     return deadline > 0 ? new Date(deadline) : null;
   }
   get expiresAt(): Date {
-    const { idleMs, stored } = this.#facts;
-    const idle = stored.touchedAt + idleMs;
+    const { policy, stored } = this.#facts;
+    const idle = stored.touchedAt + policy.idleMs;
     return new Date(stored.absoluteDeadline > 0 && stored.absoluteDeadline < idle ? stored.absoluteDeadline : idle);
   }
 
@@ -104,6 +112,22 @@ export class ActiveSession {
     return session.#facts;
   }
 
+  /** The name an assignment tried to use as data and could not, if any. */
+  static refusedOf(session: ActiveSession): string | null {
+    return session.#refused;
+  }
+
+  static {
+    // `Object.assign(req.session, JSON.parse('{"__proto__": {...}}'))` would otherwise swap the
+    // prototype and with it every fact. This accessor stops the swap and records the refused name.
+    Object.defineProperty(ActiveSession.prototype, '__proto__', {
+      get(this: object) { return Object.getPrototypeOf(this); },
+      set(this: object) { if (#refused in this) this.#refused = '__proto__'; },
+      enumerable: false,
+      configurable: false,
+    });
+  }
+
   toJSON(): Record<string, unknown> {
     const absolute = this.absoluteExpiresAt;
     return {
@@ -120,9 +144,19 @@ export class ActiveSession {
   }
 }
 
-/** Builds `req.session` from what the store returned. Throws if a data field is not JSON. */
-export function createSession(ref: SessionRef, store: SessionStore, idleMs: number, stored: StoredSession): ActiveSession {
-  return new ActiveSession({ ref, store, idleMs, stored });
+// Frozen: no assignment on an instance can shadow a fact or a method (they are read-only or
+// getter-only here), and the prototype cannot be changed in place. Costs nothing per request.
+Object.freeze(ActiveSession.prototype);
+
+/**
+ * Builds `req.session` from what the store returned. Throws if a data field is not JSON, or if the
+ * cookie's user tag is not the tag of the stored user id (issued under another `userTagSecret`).
+ */
+export function createSession(ref: SessionRef, store: SessionStore, policy: SessionPolicy, stored: StoredSession): ActiveSession {
+  if (policy.userTagOf(stored.userId) !== ref.userTag) {
+    throw new SessionError('SESSION_INVALID', 'the session was issued under another user tag (userTagSecret changed).');
+  }
+  return new ActiveSession({ ref, store, policy, stored });
 }
 
 /** The session's reference in Redis, for logout. */
@@ -138,34 +172,14 @@ export function rebind(session: ActiveSession, ref: SessionRef, authenticatedAt:
 }
 
 /**
- * Turns app data into [field, JSON] pairs, refusing what cannot round-trip.
- * Throws `INVALID_ARGUMENT` naming the field.
+ * The data fields changed since load or the last save; `null` when nothing changed.
+ * Throws `INVALID_ARGUMENT` for a reserved name, data that is not JSON, or a result over the limits.
  */
-export function encodeData(data: object): [string, string][] {
-  const entries: [string, string][] = [];
-  for (const name of Object.keys(data)) {
-    const value = (data as Record<string, unknown>)[name];
-    if (value === undefined) continue;
-    entries.push([name, encodeField(name, value)]);
-  }
-  return entries;
-}
-
-function encodeField(name: string, value: unknown): string {
-  if (RESERVED.has(name)) throw new SessionError('INVALID_ARGUMENT', `session data cannot use the reserved name \`${name}\`.`);
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (cause) {
-    throw new SessionError('INVALID_ARGUMENT', `session data field \`${name}\` cannot be stored as JSON.`, { cause });
-  }
-  if (json === undefined) throw new SessionError('INVALID_ARGUMENT', `session data field \`${name}\` cannot be stored as JSON.`);
-  return json;
-}
-
-/** The data fields changed since load or the last save; `null` when nothing changed. */
 export function changesOf(session: ActiveSession): { set: [string, string][]; remove: string[] } | null {
-  const saved = ActiveSession.factsOf(session).stored.data;
+  const refused = ActiveSession.refusedOf(session);
+  if (refused !== null) refuseName(refused);
+  const { stored, policy } = ActiveSession.factsOf(session);
+  const saved = stored.data;
   const names = Object.keys(session);
   if (names.length === 0 && saved.size === 0) return null;
   const set: [string, string][] = [];
@@ -179,7 +193,9 @@ export function changesOf(session: ActiveSession): { set: [string, string][]; re
   for (const name of saved.keys()) {
     if ((session as unknown as Record<string, unknown>)[name] === undefined) remove.push(name);
   }
-  return set.length === 0 && remove.length === 0 ? null : { set, remove };
+  if (set.length === 0 && remove.length === 0) return null;
+  checkMergedLimits(saved, set, remove, policy);
+  return { set, remove };
 }
 
 declare global {

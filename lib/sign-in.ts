@@ -14,8 +14,8 @@ import { checkMaxSessions, type Config } from './options';
 import { ActiveSession, createSession, encodeData, rebind, refOf, type Session, type SessionData } from './session';
 import type { SessionStore } from './store/store';
 import { issueToken, type SessionRef } from './token';
+import { checkUserId } from './user-id';
 
-const MAX_USER_ID = 1024;
 const MAX_USER_AGENT = 256;
 
 /** What the helpers share with the manager. */
@@ -24,13 +24,6 @@ export interface SignInContext {
   readonly store: SessionStore;
   readonly cookies: CookieJar;
   readonly events: EventEmitter;
-}
-
-/** Refuses what cannot be a user id. Throws `INVALID_ARGUMENT` naming the method. */
-export function checkUserId(userId: unknown, method: string): asserts userId is string {
-  if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID) {
-    throw new SessionError('INVALID_ARGUMENT', `${method}() needs a user id: a non-empty string of at most ${MAX_USER_ID} characters.`);
-  }
 }
 
 /** The sign-in, sign-out and step-up helpers of one manager. */
@@ -49,10 +42,10 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       if (data === null || typeof data !== 'object' || Array.isArray(data)) {
         throw new SessionError('INVALID_ARGUMENT', 'login() data must be a plain object of JSON values.');
       }
-      const entries = encodeData(data);
+      const entries = encodeData(data, config);
       refuseIfSent(res, 'login');
       const maxSessions = limitFor(userId);
-      const { cookieValue, ref } = issueToken(userId);
+      const { cookieValue, ref } = issueToken(userId, config.userTagOf);
       const sessionId = randomUUID();
       // The browser's current session ends with this sign-in: its cookie is about to be replaced.
       const previous = req.session instanceof ActiveSession ? req.session : null;
@@ -75,7 +68,7 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       for (const displaced of stored.displaced) emitSafely(events, 'displaced', { userId, sessionId: displaced });
       refuseIfSent(res, 'login');
       cookies.set(req, res, cookieValue, stored.absoluteDeadline);
-      const session = createSession(ref, store, config.idleMs, {
+      const session = createSession(ref, store, config, {
         userId,
         sessionId,
         createdAt: stored.createdAt,
@@ -116,7 +109,7 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       }
       refuseIfSent(res, 'reauthenticate');
       const from = refOf(session);
-      const { cookieValue, ref } = issueToken(session.userId);
+      const { cookieValue, ref } = issueToken(session.userId, config.userTagOf);
       const outcome = await store.reauthenticate(from, ref);
       if (typeof outcome === 'string') {
         req.session = null;

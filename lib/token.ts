@@ -2,9 +2,9 @@
  * Secret tokens and the cookie value. The cookie holds `<userTag>.<token>`:
  * - `token`: 256 bits from the OS CSPRNG, base64url. Redis only ever sees 132 bits of its SHA-256
  *   (22 base64url characters): plenty to identify it, and no way back to the token.
- * - `userTag`: 96 bits of SHA-256 over the user id. It names the Redis hash slot that holds
- *   the user's keys (so every script works on Redis Cluster); it is not the user id and
- *   cannot be turned back into one without guessing it.
+ * - `userTag`: 96 bits of SHA-256 over the user id, or of HMAC-SHA256 under `userTagSecret`. It names
+ *   the Redis hash slot that holds the user's keys (so every script works on Redis Cluster); it is not
+ *   the user id. Unkeyed, a guessed id can be confirmed against it; keyed, not without the secret.
  */
 import * as crypto from 'node:crypto';
 
@@ -28,9 +28,37 @@ const sha256 =
     ? (text: string): string => crypto.hash('sha256', text, 'base64url')
     : (text: string): string => crypto.createHash('sha256').update(text).digest('base64url');
 
-/** The opaque, stable tag of a user id: the hash-slot name of that user's keys. */
+/** The opaque, stable tag of a user id without a secret: the hash-slot name of that user's keys. */
 export function userTagOf(userId: string): string {
   return sha256(userId).slice(0, TAG_LENGTH);
+}
+
+/** Turns a user id into its tag; one per manager, keyed or not. */
+export type UserTagger = (userId: string) => string;
+
+const TAG_CACHE_SIZE = 1000;
+
+/**
+ * The tag function of a manager, built once at creation: HMAC-SHA256 of the user id under `secret`
+ * (same length, still stable per user), or plain SHA-256 without one. The last few hundred tags are
+ * remembered, so checking a resolved session's tag costs a map lookup, not a hash.
+ */
+export function createUserTagger(secret?: string): UserTagger {
+  let derive: UserTagger = userTagOf;
+  if (secret !== undefined) {
+    const key = crypto.createSecretKey(Buffer.from(secret, 'utf8'));
+    derive = (userId) => crypto.createHmac('sha256', key).update(userId).digest('base64url').slice(0, TAG_LENGTH);
+  }
+  const recent = new Map<string, string>();
+  return (userId) => {
+    let tag = recent.get(userId);
+    if (tag === undefined) {
+      if (recent.size >= TAG_CACHE_SIZE) recent.clear();
+      tag = derive(userId);
+      recent.set(userId, tag);
+    }
+    return tag;
+  };
 }
 
 /** The hash of a token: the only form of it that reaches Redis. */
@@ -39,9 +67,9 @@ export function hashToken(token: string): string {
 }
 
 /** A fresh session: the cookie value to hand to the browser and the reference Redis knows. */
-export function issueToken(userId: string): { cookieValue: string; ref: SessionRef } {
+export function issueToken(userId: string, tagOf: UserTagger = userTagOf): { cookieValue: string; ref: SessionRef } {
   const token = crypto.randomBytes(TOKEN_BYTES).toString('base64url');
-  const userTag = userTagOf(userId);
+  const userTag = tagOf(userId);
   return { cookieValue: `${userTag}.${token}`, ref: { userTag, tokenHash: hashToken(token) } };
 }
 

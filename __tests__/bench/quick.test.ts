@@ -1,7 +1,7 @@
 /**
  * The benchmark's quick mode runs end to end and writes its table (to a temporary file, so
  * tracked files stay untouched; `--from-source` so dist/ is not rebuilt under other tests). It checks the measurements that are facts, not timings: every
- * app answered, and this package sends one Redis command per signed-in request and none otherwise.
+ * app answered, and this package sends one pipeline of plain reads per signed-in request and nothing otherwise.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,7 +28,7 @@ describe('npm run bench -- --quick', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ess-bench-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes a table comparing the four apps, with one Redis command per signed-in request for this package', async () => {
+  it('writes a table comparing the four apps, with one pipeline of four plain reads per signed-in request for this package', async () => {
     const out = join(dir, 'RESULTS.md');
     const { code, output } = await runQuickBench(out);
     expect({ code, tail: output.slice(-2000) }).toEqual({ code: 0, tail: expect.any(String) });
@@ -38,7 +38,8 @@ describe('npm run bench -- --quick', () => {
       expect(Number(rowOf(table, app)[1])).toBeGreaterThan(0);
     }
     const ours = rowOf(table, 'D. express-single-session');
-    expect(ours.slice(-2)).toEqual(['1.00', '0.00']);
+    // HGETALL, HGET, EXISTS and TIME in one round trip (touchAfter's refresh is due too rarely to count).
+    expect(ours.slice(-2)).toEqual(['4.00', '0.00']);
     const handWritten = rowOf(table, 'C. hand-written');
     expect(handWritten.slice(-2)).toEqual(['4.00', '0.00']);
     expect(table).toMatch(/\| D\. express-single-session \| \d+ \| 1\.00 \| \d+ \|/);

@@ -44,7 +44,7 @@ exports.createApp = async function createApp(where) {
 exports.seed = async function seed(where, count, { batch = 2000, prefix = 'seed-' } = {}) {
   const redis = connect(where);
   const sessions = createSessionManager({ redis });
-  const req = { secret: SECRET, secure: false, signedCookies: {}, cookies: {} };
+  const req = { secret: SECRET, secure: false, signedCookies: {}, cookies: {}, get: () => undefined };
   const res = { headersSent: false, cookie() {}, end() {} };
   for (let start = 0; start < count; start += batch) {
     const logins = [];

@@ -4,7 +4,7 @@
  * NOSCRIPT, writes get a deadline in Redis's clock, and errors leave without the command's arguments.
  */
 import type { RedisAdapter } from '../clients/adapter';
-import { SessionError } from '../errors';
+import { publicCause, SessionError } from '../errors';
 import type { Script } from './scripts';
 
 /** Called after every store call with its name, duration and whether Redis answered. */
@@ -93,15 +93,7 @@ export function createCalls(
 /** A store failure as the package hands it out: the cause keeps its message, never the command's arguments. */
 export function unavailable(cause: unknown): SessionError {
   if (cause instanceof SessionError) return cause;
-  return new SessionError('SESSION_STORE_UNAVAILABLE', undefined, { cause: withoutArguments(cause) });
-}
-
-/** A copy of an error without the command (key names, token hash, user id, data) the client attached. */
-function withoutArguments(cause: unknown): unknown {
-  if (!(cause instanceof Error)) return cause;
-  const copy = new Error(cause.message);
-  copy.name = cause.name;
-  return copy;
+  return new SessionError('SESSION_STORE_UNAVAILABLE', undefined, { cause: publicCause(cause) });
 }
 
 /** A reply of the wrong shape: a store failure, never a guess. */

@@ -38,8 +38,11 @@ describe('npm run bench -- --quick', () => {
       expect(Number(rowOf(table, app)[1])).toBeGreaterThan(0);
     }
     const ours = rowOf(table, 'D. express-single-session');
-    // HGETALL, HGET, EXISTS and TIME in one round trip (touchAfter's refresh is due too rarely to count).
-    expect(ours.slice(-2)).toEqual(['4.00', '0.00']);
+    // HGETALL, HGET, EXISTS and TIME in one round trip, plus a refresh script now and then (once per
+    // session per touchAfter): between 4 and 5 commands per signed-in request, none for anonymous ones.
+    expect(Number(ours.at(-2))).toBeGreaterThanOrEqual(4);
+    expect(Number(ours.at(-2))).toBeLessThan(5);
+    expect(ours.at(-1)).toBe('0.00');
     const handWritten = rowOf(table, 'C. hand-written');
     expect(handWritten.slice(-2)).toEqual(['4.00', '0.00']);
     expect(table).toMatch(/\| D\. express-single-session \| \d+ \| 1\.00 \| \d+ \|/);

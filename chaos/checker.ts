@@ -58,11 +58,19 @@ export function check(history: History, allowances: Readonly<Record<string, read
 
   const violations: Violation[] = [];
   let unexplainedEndings = 0;
+  const settleMs = meta.settleMs ?? 0;
+  const seen = new Set<string>();
   const report = (promise: PromiseId, op: Operation, detail: string, evidence?: Operation): void => {
+    // One break per token and evidence: a resurrected token accepted ten times is one lost write.
+    if (evidence && promise !== 5) {
+      const key = `${promise} ${op.session} ${evidence.id}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+    }
     const from = evidence ? Math.min(evidence.start, op.start) : op.start;
-    const during = faults.filter((f) => f.start < op.end && f.end > from);
+    const during = faults.filter((f) => f.start < op.end && f.end + settleMs > from);
     const excusing = during.find((f) => readmeAllows(f.kind, promise, allowances));
-    const fault = excusing?.kind ?? during.at(-1)?.kind ?? bucketOf(op, faults);
+    const fault = excusing?.kind ?? during.at(-1)?.kind ?? bucketOf(op, faults, settleMs);
     violations.push({ promise, op, evidence, fault, allowed: excusing !== undefined, detail });
   };
 
@@ -89,7 +97,7 @@ export function check(history: History, allowances: Readonly<Record<string, read
     // 2: the token was refused as ended, signed out or revoked before this request began.
     const refused = own.find((r) => r.status === 401 && ENDED.has(r.code ?? '') && later(op, r));
     const signedOut = own.find((r) => r.kind === 'logout' && ok(r) && later(op, r));
-    const revoked = token && mine.find((r) => r.kind === 'revoke' && ok(r) && later(r, token) && later(op, r));
+    const revoked = token && mine.find((r) => endsSession(r, op.session!) && r.kind === 'revoke' && ok(r) && later(r, token) && later(op, r));
     const ended = refused ?? signedOut ?? revoked;
     if (ended) report(2, op, `token ${op.session} accepted after ${ended === refused ? `being refused as ${refused!.code}` : `an acknowledged ${ended.kind}`}`, ended);
 
@@ -126,8 +134,7 @@ export function check(history: History, allowances: Readonly<Record<string, read
       if (r2.status !== 401 || !ENDED.has(r2.code ?? '') || !token) continue;
       const r1 = reads.filter((r) => later(r2, r)).pop();
       if (!r1) continue;
-      const enders = (byUser.get(r2.user) ?? []).filter((e) =>
-        (e.kind === 'login' && e.session !== session) || (e.kind === 'logout' && e.session === session) || e.kind === 'revoke');
+      const enders = (byUser.get(r2.user) ?? []).filter((e) => endsSession(e, session));
       const explained = enders.some((e) => overlaps(e, r1.start, r2.end))
         || r2.end + EXPIRY_SLACK_MS >= r1.start + meta.idleMs
         || (meta.absoluteMs > 0 && r2.end + EXPIRY_SLACK_MS >= token.start + meta.absoluteMs);
@@ -140,12 +147,22 @@ export function check(history: History, allowances: Readonly<Record<string, read
   return { violations, unexplainedEndings };
 }
 
-/** The fault kind an operation ran under: the latest fault whose window (until healed) holds its start. */
-export function bucketOf(op: Operation, faults: readonly Fault[]): string {
+/**
+ * True if `op` may end session `session` of its user: another sign-in (displacement), this
+ * session's sign-out, a revoke of the user (no session label) or of this session.
+ */
+function endsSession(op: Operation, session: string): boolean {
+  if (op.kind === 'login') return op.session !== session;
+  if (op.kind === 'logout') return op.session === session;
+  return op.kind === 'revoke' && (op.session === undefined || op.session === session);
+}
+
+/** The fault kind an operation ran under: the latest fault whose window (until healed, plus `settleMs`) holds its start. */
+export function bucketOf(op: Operation, faults: readonly Fault[], settleMs = 0): string {
   let kind = 'none';
   let latest = -Infinity;
   for (const f of faults) {
-    if (f.start <= op.start && op.start <= f.end && f.start > latest) {
+    if (f.start <= op.start && op.start <= f.end + settleMs && f.start > latest) {
       kind = f.kind;
       latest = f.start;
     }

@@ -19,6 +19,11 @@ export interface HistoryMeta {
   absoluteMs: number;
   /** Live sessions a user may hold (1 on today's code). */
   maxSessions: number;
+  /**
+   * How long after a fault is healed its effects still count as its own (a Redis catching up
+   * after SIGCONT still answers late). Default 0.
+   */
+  settleMs?: number;
   /** Free text: topology, seed, processes. */
   [extra: string]: unknown;
 }
@@ -36,7 +41,7 @@ export interface Operation {
   user: string;
   /**
    * Label of the session (token) the operation used; for a login, the label its token gets if it
-   * succeeds. Absent for revoke.
+   * succeeds. Absent for a revoke of the whole user (revokeUser); set for a revoke of one session.
    */
   session?: string;
   /** Which app process answered. */

@@ -29,7 +29,7 @@ export function summarize(history: History, result: CheckResult): Row[] {
   row('none');
   for (const f of history.faults) row(f.kind).faults++;
   for (const op of history.operations) {
-    const r = row(bucketOf(op, history.faults));
+    const r = row(bucketOf(op, history.faults, history.meta.settleMs));
     r.operations++;
     r.worstMs = Math.max(r.worstMs, op.end - op.start);
   }

@@ -92,7 +92,9 @@ describe('each promise, broken on purpose, is found', () => {
     expect(promisesOf(history([login('ann', 'a1', 0, 10), refused('ann', 'a1', 20, 30, 'SESSION_EXPIRED'), ok('ann', 'a1', 40, 50)]))).toEqual([2]);
     expect(promisesOf(history([login('ann', 'a1', 0, 10), op('logout', 'ann', 'a1', 20, 30, 204), ok('ann', 'a1', 40, 50)]))).toEqual([2]);
     expect(promisesOf(history([login('ann', 'a1', 0, 10), op('revoke', 'ann', undefined, 20, 30, 200), ok('ann', 'a1', 40, 50)]))).toEqual([2]);
-    // A revoke before the token was issued ends nothing of it.
+    expect(promisesOf(history([login('ann', 'a1', 0, 10), op('revoke', 'ann', 'a1', 20, 30, 200), ok('ann', 'a1', 40, 50)]))).toEqual([2]);
+    // A revoke of another session, or one before the token was issued, ends nothing of it.
+    expect(promisesOf(history([login('ann', 'a1', 0, 10), op('revoke', 'ann', 'a0', 20, 30, 200), ok('ann', 'a1', 40, 50)]))).toEqual([]);
     expect(promisesOf(history([op('revoke', 'ann', undefined, 0, 5, 200), login('ann', 'a1', 10, 20), ok('ann', 'a1', 40, 50)]))).toEqual([]);
   });
 
@@ -204,5 +206,16 @@ describe('the history file and the command', () => {
     const failed = checkText(lines(history([login('ann', 'a1', 0, 10), login('ann', 'a2', 20, 30), ok('ann', 'a1', 40, 50)])));
     expect(failed.passed).toBe(false);
     expect(failed.report).toMatch(/P1 \[none\] request #\d+ by ann .*newer acknowledged sign-in/);
+  });
+});
+
+describe('counting', () => {
+  test('a resurrected token accepted many times is one break; effects within settleMs after a fault count under it', () => {
+    const ops = [login('ann', 'a1', 0, 10), login('ann', 'a2', 20, 520, 503), ok('ann', 'a1', 1600, 1610),
+      refused('ann', 'a1', 1700, 1710, 'SESSION_DISPLACED'), refused('ann', 'a1', 1800, 1810, 'SESSION_DISPLACED')];
+    expect(check(history(ops)).violations).toMatchObject([{ promise: 6, fault: 'none' }]);
+    const stopped = [fault('sigstop', -2000, -1000)];
+    expect(check(history(ops, stopped)).violations).toMatchObject([{ promise: 6, fault: 'none' }]);
+    expect(check(history(ops, stopped, { settleMs: 1500 })).violations).toMatchObject([{ promise: 6, fault: 'sigstop' }]);
   });
 });

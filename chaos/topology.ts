@@ -25,7 +25,7 @@ export interface Topology {
   destroy(): Promise<void>;
 }
 
-/** Data-node options: AOF with fsync always (a restart keeps what was acknowledged), DEBUG from loopback, fast replica sync. */
+/** Data-node options: AOF, fsync always (a restart keeps what was acknowledged), DEBUG from loopback, fast sync. */
 const DATA_NODE_ARGS = ['--appendonly', 'yes', '--appendfsync', 'always', '--enable-debug-command', 'local', '--repl-diskless-sync-delay', '0'];
 
 /** Starts the deployment. Failure detection takes about 1 s (down-after / cluster-node-timeout). */
@@ -88,20 +88,30 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
  * `stallMs` is how long SIGSTOP and DEBUG SLEEP last; `lagging` cuts the master's replication
  * link 300 ms before the kill, so writes acknowledged in that time never reach a replica.
  */
-export async function inject(topology: Topology, kind: FaultKind, master: number, { stallMs, lagging }: { stallMs: number; lagging: boolean }): Promise<string> {
+export async function inject(topology: Topology, kind: FaultKind, master: number, options: { stallMs: number; lagging: boolean }): Promise<string> {
+  const { stallMs, lagging } = options;
   const server = topology.node(master);
   switch (kind) {
     case 'kill-master': {
+      // Lagging: freeze the replicas, then cut their links, so they cannot reconnect and catch up
+      // from the backlog; what the master acknowledges in the next 300 ms never reaches them.
+      const frozen = lagging ? await Promise.all((await topology.replicasOf(master)).map(pidOf)) : [];
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
       if (lagging) {
-        // Break the replication link; the replica reconnects only at its next once-a-second cron,
-        // so the writes the master acknowledges meanwhile never reach it.
         await redisCommand(master, 'CLIENT', 'KILL', 'TYPE', 'replica');
         await sleep(300);
       }
       await server.stop({ hard: true });
+      for (const pid of frozen) process.kill(pid, 'SIGCONT');
       await topology.waitFailedOver(master);
       await server.restart();
-      await topology.waitReplicaSynced(master);
+      await topology.waitReplicaSynced(master).catch(async (err: Error) => {
+        // Seen once on a loaded machine: the restarted node was gone again. Start it once more.
+        process.stderr.write(`chaos: ${err.message}; restarting node ${master} again\n`);
+        await server.stop({ hard: true });
+        await server.restart();
+        await topology.waitReplicaSynced(master);
+      });
       return `master ${master}${lagging ? ' (replication cut 300 ms before)' : ''}`;
     }
     case 'sigstop': {

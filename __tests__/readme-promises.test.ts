@@ -13,7 +13,7 @@ import { startRedis, type RedisServer } from './helpers/redis-servers';
 import { keysWithPrefix, rawValueOf, sessionCookieOf } from './helpers/suite';
 import { TARGETS, uniquePrefix } from './helpers/targets';
 
-const redis = TARGETS[0].connect();
+const redis = TARGETS[0].connect() as Redis;
 afterAll(() => redis.quit());
 
 function appWith(options: Partial<SessionManagerOptions> = {}, client: Redis = redis) {

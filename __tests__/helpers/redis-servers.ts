@@ -292,17 +292,17 @@ export interface RedisSentinelGroup {
  * with its own writable config file, and waits until every sentinel sees all replicas and all other
  * sentinels, so a failover can start as soon as the master is gone.
  */
-export async function startSentinel({ name = 'ess-master', replicas = 1, sentinels = 3, downAfterMs = 1000, failoverTimeoutMs = 3000 } = {}): Promise<RedisSentinelGroup> {
+export async function startSentinel({ name = 'ess-master', replicas = 1, sentinels = 3, downAfterMs = 1000, failoverTimeoutMs = 3000, args = [] as string[] } = {}): Promise<RedisSentinelGroup> {
   const all: RedisServer[] = [];
   const destroy = async (): Promise<void> => {
     await Promise.all(all.map((s) => s.destroy()));
   };
   const group = { name, replicas: [] as RedisServer[], sentinels: [] as RedisServer[] } as { -readonly [K in keyof RedisSentinelGroup]: RedisSentinelGroup[K] };
   try {
-    group.master = await startRedis();
+    group.master = await startRedis(args);
     all.push(group.master);
     for (let i = 0; i < replicas; i++) {
-      const replica = await startRedis(['--replicaof', '127.0.0.1', String(group.master.port)]);
+      const replica = await startRedis([...args, '--replicaof', '127.0.0.1', String(group.master.port)]);
       all.push(replica);
       group.replicas.push(replica);
       await waitUntil(`replica ${replica.port} to sync`, async () => {

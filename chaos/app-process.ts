@@ -1,0 +1,85 @@
+/**
+ * One app process of a chaos run: the package wired as the README shows, on its own ioredis
+ * client (plain, Sentinel or Cluster), listening on a free loopback port. Every route answers
+ * what the history needs: the user id and the data field `note` it saw. Started by chaos/run.ts.
+ *   ESS_REDIS          JSON: {"port":N} | {"cluster":[ports]} | {"sentinels":[ports],"name":"..."}
+ *   ESS_KEY_PREFIX, ESS_STORE_TIMEOUT, ESS_IDLE_TIMEOUT (s)
+ * Prints {"port":N,"features":[...]} when listening; GET /faults reports unhandled rejections and
+ * uncaught exceptions, which must stay empty.
+ */
+import cookieParser from 'cookie-parser';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import Redis, { Cluster } from 'ioredis';
+import { createSessionManager } from '../lib';
+
+declare module '../lib' {
+  interface SessionData {
+    note: string;
+  }
+}
+
+const faults = { unhandledRejections: [] as string[], uncaughtExceptions: [] as string[] };
+process.on('unhandledRejection', (reason) => faults.unhandledRejections.push(String(reason)));
+process.on('uncaughtException', (err) => faults.uncaughtExceptions.push(String(err)));
+
+const target = JSON.parse(process.env.ESS_REDIS ?? '{}') as { port?: number; cluster?: number[]; sentinels?: number[]; name?: string };
+const retryStrategy = (n: number) => Math.min(n * 50, 500);
+const redis = target.cluster
+  ? new Cluster(target.cluster.map((port) => ({ host: '127.0.0.1', port })))
+  : target.sentinels
+    ? new Redis({ sentinels: target.sentinels.map((port) => ({ host: '127.0.0.1', port })), name: target.name, failoverDetector: true, retryStrategy })
+    : new Redis({ host: '127.0.0.1', port: target.port, retryStrategy });
+redis.on('error', () => undefined);
+
+const sessions = createSessionManager({
+  redis,
+  keyPrefix: process.env.ESS_KEY_PREFIX,
+  storeTimeoutMs: Number(process.env.ESS_STORE_TIMEOUT ?? 500),
+  idleTimeout: Number(process.env.ESS_IDLE_TIMEOUT ?? 60),
+  absoluteTimeout: false,
+  cookie: { secure: false },
+});
+/** Methods added by later versions of the package, used when present. */
+const optional = sessions as unknown as { revokeSession?: (sessionId: string) => Promise<unknown> };
+const features = typeof optional.revokeSession === 'function' ? ['revokeSession'] : [];
+
+const app = express();
+app.use(cookieParser('chaos-secret-for-cookie-signing-0123456789'));
+app.use(express.json());
+app.use(sessions.middleware());
+
+const answer = (req: Request, res: Response) => res.json({ userId: req.session!.userId, sessionId: req.session!.sessionId, note: req.session!.note ?? null });
+app.post('/login', async (req, res) => {
+  await sessions.login(req, res, String(req.body.userId));
+  answer(req, res);
+});
+app.get('/me', sessions.requireSession(), answer);
+app.post('/save', sessions.requireSession(), async (req, res) => {
+  req.session!.note = String(req.body.note);
+  await req.session!.save();
+  answer(req, res);
+});
+app.post('/logout', async (req, res) => {
+  await sessions.logout(req, res);
+  res.status(204).end();
+});
+app.post('/revoke', async (req, res) => {
+  const ended = req.body.sessionId && optional.revokeSession
+    ? await optional.revokeSession(String(req.body.sessionId))
+    : await sessions.revokeUser(String(req.body.userId));
+  res.json({ ended });
+});
+app.get('/faults', (_req, res) => {
+  res.json(faults);
+});
+app.use((err: { status?: number; code?: string; message: string }, _req: Request, res: Response, _next: NextFunction) => {
+  res.status(err.status ?? 500).json({ error: { code: err.code ?? 'INTERNAL', message: err.message } });
+});
+
+const server = app.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port, features })}\n`);
+});
+process.on('SIGTERM', () => {
+  server.close();
+  redis.disconnect();
+});

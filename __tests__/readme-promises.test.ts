@@ -10,7 +10,7 @@ import request from 'supertest';
 import { createSessionManager, SessionError, type SessionManagerOptions } from '../lib';
 import { TEST_SECRET } from './helpers/app';
 import { startRedis, type RedisServer } from './helpers/redis-servers';
-import { keysWithPrefix, rawValueOf, sessionCookieOf } from './helpers/suite';
+import { isIndexKey, keysWithPrefix, rawValueOf, sessionCookieOf } from './helpers/suite';
 import { TARGETS, uniquePrefix } from './helpers/targets';
 
 const redis = TARGETS[0].connect() as Redis;
@@ -45,7 +45,10 @@ test('logout() after the body started rejects with HEADERS_SENT, and the session
   const cookie = sessionCookieOf((await request(app).post('/login?user=late-out')).headers['set-cookie']);
   const res = await request(app).post('/late-logout').set('Cookie', cookie);
   expect(res.text).toBe('started HEADERS_SENT');
-  expect(await keysWithPrefix(redis, prefix)).toEqual([]);
+  // The session record is gone; the user index keeps only a tombstone saying it was signed out.
+  const left = await keysWithPrefix(redis, prefix);
+  expect(left.filter((key) => !isIndexKey(key))).toEqual([]);
+  for (const index of left) expect(Object.values(await redis.hgetall(index))).toEqual([expect.stringMatching(/^L\d+$/)]);
   expect((await request(app).get('/me').set('Cookie', cookie)).body.error.code).toBe('SESSION_EXPIRED');
 });
 

@@ -40,7 +40,7 @@ const sessions = createSessionManager({
   cookie: { secure: false },
 });
 /** Methods added by later versions of the package, used when present. */
-const optional = sessions as unknown as { revokeSession?: (sessionId: string) => Promise<unknown> };
+const optional = sessions as unknown as { revokeSession?: (userId: string, sessionId: string) => Promise<unknown> };
 const features = typeof optional.revokeSession === 'function' ? ['revokeSession'] : [];
 
 const app = express();
@@ -65,7 +65,7 @@ app.post('/logout', async (req, res) => {
 });
 app.post('/revoke', async (req, res) => {
   const ended = req.body.sessionId && optional.revokeSession
-    ? await optional.revokeSession(String(req.body.sessionId))
+    ? await optional.revokeSession(String(req.body.userId), String(req.body.sessionId))
     : await sessions.revokeUser(String(req.body.userId));
   res.json({ ended });
 });

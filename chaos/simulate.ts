@@ -113,7 +113,7 @@ export async function simulate(options: SimulationOptions): Promise<void> {
       } else if (roll < 0.87) {
         // An admin ends this user's sessions (or, where the package has revokeSession, this one).
         const one = pick(endpoints).features.includes('revokeSession') && random() < 0.5;
-        await call('revoke', user, '/revoke', one ? { sessionId: current.sessionId } : { userId: user }, null, one ? current.label : undefined);
+        await call('revoke', user, '/revoke', one ? { userId: user, sessionId: current.sessionId } : { userId: user }, null, one ? current.label : undefined);
       } else if (old.length > 0) {
         // A copied or stale cookie tried again: it must stay refused.
         const stale = pick(old);

@@ -5,6 +5,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { ConnectionState, RedisAdapter } from './adapter';
+import { ioredisSubscriber } from './ioredis-subscriber';
 import { slotOf } from './slot';
 
 const OFFLINE = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
@@ -63,5 +64,6 @@ export function ioredisAdapter(redis: Redis | Cluster): RedisAdapter {
         } while (cursor !== '0');
       }
     },
+    subscriber: (handlers) => ioredisSubscriber(redis, isCluster, handlers),
   };
 }

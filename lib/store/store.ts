@@ -8,10 +8,18 @@ import type { RedisAdapter } from '../clients/adapter';
 import { SessionError } from '../errors';
 import type { SessionRef } from '../token';
 import { indexPattern, keyNamer, userTagOfIndex } from './keys';
-import { LIST, LOGIN, LOGOUT, REAUTHENTICATE, REPLY, RESOLVE, REVOKE, SAVE, type Script } from './scripts';
+import type { EndReason } from './notices';
+import { LIST, LOGIN, LOGOUT, PEEK, REAUTHENTICATE, REPLY, RESOLVE, REVOKE, SAVE, STATUS, type Script } from './scripts';
 import { decodeListing, decodeSession, compactId, uuidOf, type ListedSession, type StoredSession } from './records';
 
 export type { ListedSession, StoredSession } from './records';
+export type { EndReason } from './notices';
+
+/** `status`'s answer for a live session: until when (Redis clock, ms) and its current token hash. */
+export interface LiveStatus {
+  readonly expiresAt: number;
+  readonly tokenHash: string;
+}
 
 /** Why a session is not live. */
 export type EndedCode = 'SESSION_EXPIRED' | 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_INVALID';
@@ -137,6 +145,39 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
       }
       return session;
     },
+
+    /** Like `resolve`, but read-only: the session is not refreshed (for requests that are not activity). */
+    async peek(ref: SessionRef): Promise<ResolveResult> {
+      const keys = keysOf(ref.userTag);
+      const reply = await run('peek', PEEK, [keys.index, keys.session(ref.tokenHash), keys.legacyIndex], [ref.tokenHash, absolute]);
+      if (typeof reply === 'number') {
+        if (CODES[reply]) return CODES[reply];
+        throw badReply('peek', reply);
+      }
+      const session = decodeSession(reply, config.absoluteMs);
+      if (!session) throw badReply('peek', reply);
+      return isPlausible(session) ? session : 'SESSION_INVALID';
+    },
+
+    /** Read-only: is the session with this id still live (following it across re-authentication), and until when. */
+    async status(ref: SessionRef, sessionId: string): Promise<LiveStatus | EndReason> {
+      const keys = keysOf(ref.userTag);
+      const sentAt = Date.now();
+      const reply = await run('status', STATUS, [keys.index, keys.legacyIndex], [ref.tokenHash, compactId(sessionId)]);
+      if (!Array.isArray(reply) || reply.length === 0) throw badReply('status', reply);
+      if (reply[0] === REPLY.LOGGED_OUT) return 'SESSION_LOGGED_OUT';
+      if (reply[0] !== REPLY.OK) {
+        const code = CODES[reply[0] as number];
+        if (code === 'SESSION_EXPIRED' || code === 'SESSION_DISPLACED' || code === 'SESSION_REVOKED') return code;
+        throw badReply('status', reply);
+      }
+      if (reply.length !== 4 || typeof reply[3] !== 'string') throw badReply('status', reply);
+      learnClock(Number(reply[1]), sentAt);
+      return { expiresAt: Number(reply[1]) + Number(reply[2]), tokenHash: reply[3] };
+    },
+
+    /** Redis's clock as this process estimates it (ms since the epoch). */
+    now: (): number => Date.now() + clockOffset,
 
     /** Makes a new session live for the user under the limit policy. */
     async login(ref: SessionRef, session: NewSession): Promise<{ createdAt: number; absoluteDeadline: number; displaced: string[] } | 'SESSION_LIMIT_REACHED'> {

@@ -121,8 +121,9 @@ describe.each(TARGETS)('live sign-out on $name', (target) => {
 
   test('ends done by another process fire displaced / revoked here with remote: true; our own ends are not repeated', async () => {
     const heard: [string, SessionEvent][] = [];
-    const record = (name: string) => (event: SessionEvent) => heard.push([name, event]);
-    here.sessions.on('displaced', record('displaced')).on('revoked', record('revoked'));
+    const onDisplaced = (event: SessionEvent) => heard.push(['displaced', event]);
+    const onRevoked = (event: SessionEvent) => heard.push(['revoked', event]);
+    here.sessions.on('displaced', onDisplaced).on('revoked', onRevoked);
     const cookie = await signInAt(here.base, 'remote-events');
     const sessionId = (await request(here.app).get('/me').set('Cookie', cookie)).body.sessionId as string;
     const stream = await open(here.base, cookie);
@@ -143,7 +144,7 @@ describe.each(TARGETS)('live sign-out on $name', (target) => {
     await mine.next('ended');
     await sleep(100);
     expect(heard.map(([name, event]) => [name, event.remote])).toEqual([['displaced', undefined]]);
-    here.sessions.removeAllListeners('displaced').removeAllListeners('revoked');
+    here.sessions.off('displaced', onDisplaced).off('revoked', onRevoked);
   });
 
   test('a session that ends before its stream subscribed gets ended at once; an ended session gets 401 JSON', async () => {

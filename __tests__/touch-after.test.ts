@@ -22,7 +22,8 @@ describe.each(TARGETS)('touchAfter ($name)', (target) => {
     const me = await request(ctx.app).get('/me').set('Cookie', cookie);
     expect(me.status).toBe(200);
     expect(await sessionPttl('toucher')).toBeLessThanOrEqual(50_000);
-    // The idle expiry it reports counts from the last refresh (the sign-in), not from this request.
+    // The last activity Redis recorded is still the sign-in, and the idle expiry counts from it.
+    expect(me.body.lastActiveAt).toBe(me.body.createdAt);
     expect(Date.parse(me.body.idleExpiresAt)).toBe(Date.parse(me.body.createdAt) + 60_000);
 
     await sleep(2100);

@@ -28,7 +28,7 @@ const APPS = [
 const SCALE_DBS = { small: 4, large: 5 };
 const SMALL_SESSIONS = 1000;
 
-const USAGE = 'usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--connections N] [--sessions N] [--out FILE] [--no-build | --from-source]';
+const USAGE = 'usage: npm run bench -- [--live [--trials N] [--streams N] [--write]] | [--quick] [--rounds N] [--duration SECONDS] [--connections N] [--sessions N] [--out FILE] [--no-build | --from-source]';
 
 function parseArgs(argv) {
   const quick = argv.includes('--quick');
@@ -240,7 +240,13 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err.message);
-  process.exitCode = 1;
-});
+if (process.argv.includes('--live')) {
+  // The live sign-out benchmark is its own script: bench/live.js (its options pass through).
+  require('node:child_process').fork(path.join(__dirname, 'live.js'), process.argv.slice(2).filter((arg) => arg !== '--live'), { stdio: 'inherit' })
+    .on('exit', (code) => (process.exitCode = code ?? 1));
+} else {
+  main().catch((err) => {
+    console.error(err.message);
+    process.exitCode = 1;
+  });
+}

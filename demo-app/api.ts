@@ -1,7 +1,7 @@
 /**
- * The demo's JSON API, for scripts, tests and the live indicator:
- * POST /api/login, GET /api/session, POST /api/logout. Every answer that is not a success is
- * `{ error: { code, message } }` with a stable code; bad JSON is a 400, never a 500.
+ * The demo's JSON API, for scripts, tests and the live page: POST /api/login, GET /api/session,
+ * GET /api/session/events (Server-Sent Events), POST /api/logout. Every answer that is not a success
+ * is `{ error: { code, message } }` with a stable code; bad JSON is a 400, never a 500.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { SessionError, type Session, type SessionManager } from '../lib';
@@ -50,6 +50,9 @@ export function apiRouter(sessions: SessionManager): Router {
     res.set('Cache-Control', 'no-store').json(sessionJson(req.session!));
   });
 
+  // Server-Sent Events: `session`, then `ended` with the reason the moment the session ends (not activity).
+  api.get('/session/events', sessions.liveEvents());
+
   api.post('/logout', async (req, res, next) => {
     try {
       await sessions.logout(req, res);
@@ -59,7 +62,7 @@ export function apiRouter(sessions: SessionManager): Router {
     }
   });
 
-  api.use((_req, res) => sendError(res, 404, 'NOT_FOUND', 'No such API route. Try POST /api/login, GET /api/session or POST /api/logout.'));
+  api.use((_req, res) => sendError(res, 404, 'NOT_FOUND', 'No such API route. Try POST /api/login, GET /api/session, GET /api/session/events or POST /api/logout.'));
   api.use(apiErrors);
   return api;
 }

@@ -24,7 +24,7 @@ export interface DemoAppOptions {
   absoluteTimeout?: number | false;
   /** Redis key prefix, so tests can share a Redis. @default 'ess:' */
   keyPrefix?: string;
-  /** How often the signed-in page checks its session, in seconds. @default 5 */
+  /** How often the signed-in page checks its session when EventSource is unavailable (a slow fallback poll), in seconds. @default 30 */
   pollSeconds?: number;
   /** Receives store failures the middleware absorbed (Redis down or slow). @default undefined */
   onError?: (error: SessionError) => void;
@@ -38,7 +38,7 @@ export interface DemoApp {
 
 /** Builds the demo's Express app. Throws `INVALID_OPTIONS` (from the package) for bad timeouts. */
 export function createDemoApp(options: DemoAppOptions): DemoApp {
-  const { redis, secret, idleTimeout = 1800, absoluteTimeout = 28800, keyPrefix, pollSeconds = 5, onError } = options;
+  const { redis, secret, idleTimeout = 1800, absoluteTimeout = 28800, keyPrefix, pollSeconds = 30, onError } = options;
   const sessions = createSessionManager({ redis, idleTimeout, absoluteTimeout, keyPrefix, onError });
 
   const app = express();

@@ -18,6 +18,7 @@ export interface PageSettings {
 
 const REASON_OF: Partial<Record<SessionErrorCode, SignInReason>> = {
   SESSION_DISPLACED: 'displaced',
+  SESSION_REVOKED: 'revoked',
   SESSION_EXPIRED: 'expired',
   SESSION_INVALID: 'invalid',
   SESSION_STORE_UNAVAILABLE: 'unavailable',

@@ -1,21 +1,23 @@
 /**
  * The demo's pages as functions of their data: the sign-in page, the signed-in page and a
  * plain message page. Every value is escaped by the `html` tag; styling lives in public/demo.css
- * and the live indicator in public/live.js (the CSP allows no inline script or style).
+ * and the live link (EventSource) in public/live.js (the CSP allows no inline script or style).
  */
 import type { Session } from '../lib';
 import { DEMO_PASSWORD, MAX_USERNAME } from './accounts';
 import { html, type SafeHtml } from './html';
 
 /** Why a browser was sent to the sign-in page; the `reason` query parameter. */
-export type SignInReason = 'displaced' | 'expired' | 'invalid' | 'unavailable' | 'signed-out';
+export type SignInReason = 'displaced' | 'revoked' | 'expired' | 'invalid' | 'unavailable' | 'signed-out' | 'signed-out-elsewhere';
 
 const BANNERS: Record<SignInReason, { tone: 'warning' | 'info'; text: string }> = {
   displaced: { tone: 'warning', text: 'You were signed out because your account signed in somewhere else.' },
+  revoked: { tone: 'warning', text: 'This session was signed out from another device.' },
   expired: { tone: 'warning', text: 'Your session expired. Please sign in again.' },
   invalid: { tone: 'warning', text: 'Your session cookie was not valid. Please sign in again.' },
   unavailable: { tone: 'warning', text: 'The session service is unavailable right now. Please try again shortly.' },
   'signed-out': { tone: 'info', text: 'You have signed out.' },
+  'signed-out-elsewhere': { tone: 'info', text: 'You signed out in another tab or window.' },
 };
 
 /** The `reason` values the sign-in page knows; anything else is ignored. */
@@ -79,6 +81,7 @@ export interface HomeView {
   session: Session;
   idleTimeout: number;
   absoluteTimeout: number | false;
+  /** How often the page checks its session when EventSource is unavailable. */
   pollSeconds: number;
 }
 
@@ -87,7 +90,7 @@ export function homePage({ session, idleTimeout, absoluteTimeout, pollSeconds }:
   return layout('Your session', html`
 <section class="card" id="session" data-poll-seconds="${pollSeconds}" data-idle-seconds="${idleTimeout}">
   <h1>Signed in as <span class="user" data-field="userId">${session.userId}</span></h1>
-  <p class="live" id="live" aria-live="polite"><span class="dot"></span> <span id="live-text">Live: this page checks your session every ${pollSeconds} s.</span></p>
+  <p class="live" id="live" aria-live="polite"><span class="dot"></span> <span id="live-text">Connecting to live updates…</span></p>
   <dl class="facts">
     <dt>Session handle</dt><dd><code data-field="sessionId">${session.sessionId}</code></dd>
     <dt>Signed in</dt><dd>${time('createdAt', session.createdAt)}</dd>
@@ -100,9 +103,10 @@ export function homePage({ session, idleTimeout, absoluteTimeout, pollSeconds }:
 </section>
 <section class="card muted">
   <h2>Now sign in as <code>${session.userId}</code> somewhere else</h2>
-  <p>Use another browser or a private window. Within ${pollSeconds} seconds this page notices that its session was
-  displaced and sends you to the sign-in page. Each check is a request, so it counts as activity; checks pause while
-  the tab is hidden.</p>
+  <p>Use another browser or a private window. The moment you sign in there, this page is told that its session was
+  displaced and goes to the sign-in page by itself. It is told the same way when you sign out in another tab, when the
+  session is revoked, and when it expires after being unused: the live link is not activity,
+  so an idle tab still times out.</p>
 </section>
 <script src="/live.js"></script>`);
 }

@@ -12,3 +12,4 @@ export type { RequireSessionOptions } from './middleware';
 export type { Session, SessionData, SessionInfo } from './session';
 export type { SessionEvent, SessionEvents, SessionEventSource, StoreErrorEvent, RequestOutcomeEvent } from './events';
 export type { SessionListing, ScannedSession, RevokeUserOptions } from './management';
+export type { LiveEventsOptions, LiveEndCode } from './live/events-handler';

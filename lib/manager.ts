@@ -1,6 +1,6 @@
 /**
  * `createSessionManager`: validates options once and wires the parts (store, cookie, middleware,
- * sign-in helpers, management, events, metrics) into the manager an app uses. The manager is an
+ * sign-in helpers, management, live notices, events, metrics) into the manager an app uses. The manager is an
  * `EventEmitter`; see `SessionEvents` for what it emits.
  */
 import { EventEmitter } from 'node:events';
@@ -8,6 +8,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import { createCookieJar } from './cookie';
 import { SessionError } from './errors';
 import { emitSafely, type SessionEventSource } from './events';
+import { createLiveEvents, type LiveEventsOptions } from './live/events-handler';
+import { createLiveRegistry } from './live/registry';
 import { createManagement, type RevokeUserOptions, type ScannedSession, type SessionListing } from './management';
 import { registerMetrics } from './metrics';
 import { createGuard, createRecentLoginGuard, createResolver, type RequireSessionOptions } from './middleware';
@@ -54,6 +56,15 @@ export interface SessionManager extends SessionEventSource {
   revokeUser(userId: string, options?: RevokeUserOptions): Promise<number>;
   /** Every live session of every user, for an admin screen: SCAN on every master, never blocking Redis. */
   scanSessions(): AsyncIterableIterator<ScannedSession>;
+  /**
+   * A Server-Sent Events handler for the request's own session; mount it behind `middleware()`, e.g. at
+   * `GET /api/session/events`. It sends `event: session` (`sessionId`, `expiresAt`) on connect, a comment
+   * heartbeat, and `event: ended` with `{ code }` (`SESSION_DISPLACED`, `SESSION_REVOKED`, `SESSION_EXPIRED`
+   * or `SESSION_LOGGED_OUT`) the moment the session ends, from whichever app process, then closes. The stream
+   * is not activity: it never refreshes the idle timeout. Without a live session it answers 401 JSON.
+   * Throws `INVALID_OPTIONS` for options it cannot use.
+   */
+  liveEvents(options?: LiveEventsOptions): RequestHandler;
 }
 
 /**
@@ -69,7 +80,14 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   const config = parseOptions(options);
   const events = new EventEmitter();
   const observe = config.metrics ? registerMetrics(config.metrics.registry, events) : undefined;
-  const store = createStore(config, config.redis, observe);
+  const live = createLiveRegistry(config.redis, config.keyPrefix, events);
+  const baseStore = createStore(config, config.redis, observe);
+  // Sessions this process ends are told apart from ends announced by other processes (`remote: true`).
+  const store: typeof baseStore = {
+    ...baseStore,
+    login: (ref, session) => live.endingHere(ref.userTag, () => baseStore.login(ref, session), (r) => (typeof r === 'string' ? [] : r.displaced)),
+    revoke: (userTag, mode, sessionId) => live.endingHere(userTag, () => baseStore.revoke(userTag, mode, sessionId), (ended) => ended),
+  };
   const cookies = createCookieJar(config.cookie);
   const storeError = (error: SessionError, operation: string): void => emitSafely(events, 'store-error', { error, operation });
   const resolver = createResolver(config, store, cookies, {
@@ -104,6 +122,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     revokeSession: reported('revokeSession', management.revokeSession),
     revokeUser: reported('revokeUser', management.revokeUser),
     scanSessions: management.scanSessions,
+    liveEvents: (liveOptions) => createLiveEvents(live, store, Math.max(config.storeTimeoutMs, 1000), liveOptions),
   };
   return Object.assign(events, methods) as unknown as SessionManager;
 }

@@ -1,13 +1,14 @@
 /**
  * The request path: `resolveSession` attaches `req.session` (or null and a reason) in at most one
- * Redis round trip, and `requireSession` turns a missing session into a JSON 401 or 503.
+ * Redis round trip (read-only for event streams, which are not activity), and `requireSession` turns a
+ * missing session into a JSON 401 or 503.
  * Changed session data is written before the response ends (`autoSave`).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { CookieJar } from './cookie';
 import { DEFAULT_MESSAGES, SessionError, statusOf, type SessionErrorCode } from './errors';
 import type { Config } from './options';
-import { ActiveSession, changesOf, createSession } from './session';
+import { ActiveSession, changesOf, createSession, observedAt } from './session';
 import type { SessionStore } from './store/store';
 
 const AUTO_SAVE = Symbol('express-single-session.autoSave');
@@ -42,7 +43,9 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
       return reject(req, reading, next);
     }
     const ref = reading;
-    store.resolve(ref).then(
+    // An event stream (`liveEvents()`, EventSource) is not activity: it reads the session without refreshing it.
+    const lookup = isEventStream(req) ? store.peek(ref) : store.resolve(ref);
+    lookup.then(
       (result) => {
         if (typeof result === 'string') {
           cookies.clear(req, res);
@@ -66,6 +69,12 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
       },
     );
   };
+}
+
+/** True for a request that asks for Server-Sent Events (`Accept: text/event-stream`, as EventSource sends). */
+function isEventStream(req: Request): boolean {
+  const accept = req.headers.accept;
+  return typeof accept === 'string' && accept.includes('text/event-stream');
 }
 
 function refuse(req: Request, code: SessionErrorCode, next: NextFunction): void {
@@ -153,7 +162,7 @@ export function createRecentLoginGuard(maxAgeSeconds: number, options: RequireSe
       if (err) return next(err);
       const session = req.session!;
       // Both times come from Redis's clock: the age needs no agreement between app and Redis clocks.
-      if (session.lastActiveAt.getTime() - session.authenticatedAt.getTime() <= maxAgeMs) return next();
+      if (observedAt(session as unknown as ActiveSession) - session.authenticatedAt.getTime() <= maxAgeMs) return next();
       if (onReject) return onReject(req, res, new SessionError('REAUTHENTICATION_REQUIRED'));
       answer(res, 'REAUTHENTICATION_REQUIRED');
     });

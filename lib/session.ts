@@ -32,14 +32,14 @@ export interface SessionInfo {
   readonly createdAt: Date;
   /** When the user last proved who they are: the sign-in, or the last `reauthenticate()`. */
   readonly authenticatedAt: Date;
-  /** The start of the current request (every authenticated request counts as activity). */
+  /**
+   * When Redis last recorded activity: this request if it refreshed the session, otherwise the last request
+   * that did (with `touchAfter`, at most that long ago; with `touchAfter: 0`, always this request).
+   */
   readonly lastActiveAt: Date;
   /** When the session ends if unused: `idleExpiresAt`, capped by the absolute deadline. */
   readonly expiresAt: Date;
-  /**
-   * When the idle timeout ends the session if it is not used again: the last refresh plus the idle timeout
-   * (with `touchAfter`, the last refresh may be up to that long before `lastActiveAt`).
-   */
+  /** `lastActiveAt` plus the idle timeout. */
   readonly idleExpiresAt: Date;
   /** The absolute deadline, or `null` when `absoluteTimeout` is off. */
   readonly absoluteExpiresAt: Date | null;
@@ -86,14 +86,14 @@ export class ActiveSession {
   get createdAt(): Date { return new Date(this.#facts.stored.createdAt); }
   get authenticatedAt(): Date { return new Date(this.#facts.stored.authenticatedAt); }
   get lastActiveAt(): Date { return new Date(this.#facts.stored.lastActiveAt); }
-  get idleExpiresAt(): Date { return new Date(this.#facts.stored.touchedAt + this.#facts.policy.idleMs); }
+  get idleExpiresAt(): Date { return new Date(this.#facts.stored.lastActiveAt + this.#facts.policy.idleMs); }
   get absoluteExpiresAt(): Date | null {
     const deadline = this.#facts.stored.absoluteDeadline;
     return deadline > 0 ? new Date(deadline) : null;
   }
   get expiresAt(): Date {
     const { policy, stored } = this.#facts;
-    const idle = stored.touchedAt + policy.idleMs;
+    const idle = stored.lastActiveAt + policy.idleMs;
     return new Date(stored.absoluteDeadline > 0 && stored.absoluteDeadline < idle ? stored.absoluteDeadline : idle);
   }
 
@@ -164,11 +164,17 @@ export function refOf(session: ActiveSession): SessionRef {
   return ActiveSession.factsOf(session).ref;
 }
 
+/** The current request's time in Redis's clock (for ages that must not depend on the app's clock). */
+export function observedAt(session: ActiveSession): number {
+  return ActiveSession.factsOf(session).stored.observedAt;
+}
+
 /** Points a session at its new token after `reauthenticate()` and records when the user proved who they are. */
 export function rebind(session: ActiveSession, ref: SessionRef, authenticatedAt: number): void {
   const facts = ActiveSession.factsOf(session);
   facts.ref = ref;
   facts.stored.authenticatedAt = authenticatedAt;
+  facts.stored.observedAt = Math.max(facts.stored.observedAt, authenticatedAt);
 }
 
 /**

@@ -73,7 +73,7 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
         sessionId,
         createdAt: stored.createdAt,
         lastActiveAt: stored.createdAt,
-        touchedAt: stored.createdAt,
+        observedAt: stored.createdAt,
         authenticatedAt: stored.createdAt,
         absoluteDeadline: stored.absoluteDeadline,
         data: new Map(entries),

@@ -132,6 +132,28 @@ describe('GET /api/session', () => {
   });
 });
 
+describe('GET /api/session/events', () => {
+  test('without a live session: 401 JSON with the reason, no stream', async () => {
+    const none = await request(ctx.app).get('/api/session/events').set('Accept', 'text/event-stream');
+    expect(none.status).toBe(401);
+    expect(none.body.error.code).toBe('SESSION_MISSING');
+    const first = sessionCookie(await login('rita'));
+    await login('Rita');
+    const displaced = await request(ctx.app).get('/api/session/events').set('Accept', 'text/event-stream').set('Cookie', first);
+    expect(displaced.status).toBe(401);
+    expect(displaced.body.error.code).toBe('SESSION_DISPLACED');
+  });
+
+  test('a read with Accept: text/event-stream is not activity: the session keeps its last activity', async () => {
+    const cookie = sessionCookie(await login('sam'));
+    const before = (await request(ctx.app).get('/api/session').set('Cookie', cookie)).body.lastActiveAt;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const peek = await request(ctx.app).get('/api/session').set('Accept', 'text/event-stream, application/json').set('Cookie', cookie);
+    expect(peek.status).toBe(200);
+    expect(peek.body.lastActiveAt).toBe(before);
+  });
+});
+
 describe('POST /api/logout', () => {
   test('204, the cookie is cleared, and the old cookie then gets 401', async () => {
     const cookie = sessionCookie(await login('judy'));

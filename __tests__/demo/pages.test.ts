@@ -40,6 +40,8 @@ describe('the sign-in page', () => {
     ['displaced', 'You were signed out because your account signed in somewhere else.'],
     ['expired', 'Your session expired. Please sign in again.'],
     ['signed-out', 'You have signed out.'],
+    ['revoked', 'This session was signed out from another device.'],
+    ['signed-out-elsewhere', 'You signed out in another tab or window.'],
   ])('?reason=%s shows its banner', async (reason, text) => {
     const res = await request(ctx.app).get(`/login?reason=${reason}`);
     expect(res.text).toContain(`data-reason="${reason}">${text}</p>`);
@@ -156,5 +158,6 @@ test('the stylesheet and the live script are served as static files', async () =
   expect(css.headers['content-type']).toMatch(/^text\/css/);
   const js = await request(ctx.app).get('/live.js');
   expect(js.status).toBe(200);
-  expect(js.text).toContain("fetch('/api/session'");
+  expect(js.text).toContain("new EventSource('/api/session/events')");
+  expect(js.text).toContain("fetch('/api/session'"); // the fallback when EventSource fails
 });

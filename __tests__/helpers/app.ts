@@ -50,6 +50,14 @@ export function buildApp(
   app.get('/public', (req, res) => {
     res.json({ signedIn: req.session !== null, code: req.sessionErrorCode });
   });
+  app.get('/events', sessions.liveEvents());
+  app.post('/revoke', async (req, res, next) => {
+    try {
+      res.json({ ended: await sessions.revokeUser(req.body.userId) });
+    } catch (err) {
+      next(err);
+    }
+  });
   routes?.(app, sessions);
   app.use((err: { status?: number; code?: string; message: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(err.status ?? 500).json({ error: { code: err.code ?? 'INTERNAL', message: err.message } });

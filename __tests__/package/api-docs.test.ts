@@ -51,6 +51,7 @@ const optionRows = tableRows(/options/i);
 const codeRows = new Map([...tableRows(/Error codes/i)].filter(([name]) => /^[A-Z][A-Z_]+$/.test(name)));
 const options = api.members('SessionManagerOptions');
 const cookieOptions = api.members('CookieOptions').map((item) => ({ ...item, name: `cookie.${item.name}` }));
+const liveOptions = api.members('LiveEventsOptions');
 
 describe('TSDoc', () => {
   test('every exported name has a TSDoc comment', () => {
@@ -58,7 +59,7 @@ describe('TSDoc', () => {
     expect(undocumented(api.exports)).toEqual([]);
   });
 
-  test.each(['SessionManagerOptions', 'CookieOptions', 'RequireSessionOptions', 'SessionManager', 'SessionInfo', 'SessionError'])(
+  test.each(['SessionManagerOptions', 'CookieOptions', 'RequireSessionOptions', 'LiveEventsOptions', 'SessionManager', 'SessionInfo', 'SessionError'])(
     'every member of %s has a TSDoc comment',
     (name) => {
       expect(api.members(name).length).toBeGreaterThan(0);
@@ -89,8 +90,14 @@ describe('README.md', () => {
   });
 
   test('lists no option in its options tables that the code does not have', () => {
-    const known = new Set([...options, ...cookieOptions, ...api.members('RequireSessionOptions')].map((item) => item.name));
+    const known = new Set([...options, ...cookieOptions, ...api.members('RequireSessionOptions'), ...liveOptions].map((item) => item.name));
     expect([...optionRows.keys()].filter((name) => !known.has(name))).toEqual([]);
+  });
+
+  test('has a liveEvents() options row for every LiveEventsOptions member, showing its default', () => {
+    expect(liveOptions.map((item) => item.name).sort()).toEqual(['heartbeatSeconds', 'maxStreamsPerSession']);
+    const wrong = liveOptions.filter((item) => !optionRows.get(item.name)?.includes(item.defaultValue ?? ''));
+    expect(wrong.map((item) => item.name)).toEqual([]);
   });
 
   test('has a row for every error code with its HTTP status, and no other code', () => {

@@ -1,7 +1,9 @@
 /*
- * The signed-in page's live indicator: every few seconds (while the tab is visible) it asks
- * GET /api/session. If the session is gone it goes to the sign-in page with the reason; otherwise
- * it refreshes the times shown and counts down to the expiry.
+ * The signed-in page's live link to its session: an EventSource on GET /api/session/events. The
+ * server says `session` (the expiry, which other tabs' requests move) and, the moment the session
+ * ends anywhere, `ended` with the reason: the page then goes to the sign-in page with the matching
+ * banner. The stream is not activity, so an idle tab still expires. Only when EventSource fails does
+ * the page fall back to a slow poll, which asks without counting as activity either.
  */
 (function () {
   'use strict';
@@ -9,14 +11,18 @@
   var live = document.getElementById('live');
   var liveText = document.getElementById('live-text');
   if (!card || !live || !liveText) return;
-  var pollMs = Number(card.dataset.pollSeconds) * 1000 || 5000;
-  var idleMs = Number(card.dataset.idleSeconds) * 1000;
+  var pollMs = Number(card.dataset.pollSeconds) * 1000 || 30000;
   var REASONS = {
     SESSION_DISPLACED: 'displaced',
+    SESSION_REVOKED: 'revoked',
     SESSION_EXPIRED: 'expired',
+    SESSION_LOGGED_OUT: 'signed-out-elsewhere',
     SESSION_INVALID: 'invalid',
     SESSION_MISSING: 'signed-out',
   };
+  var leaving = false;
+  var source = null;
+  var poller = null;
 
   function field(name) { return card.querySelector('[data-field="' + name + '"]'); }
 
@@ -41,37 +47,76 @@
     liveText.textContent = text;
   }
 
+  function leave(code) {
+    if (leaving) return;
+    leaving = true;
+    if (source) source.close();
+    if (poller) clearInterval(poller);
+    window.location.replace('/login?reason=' + (REASONS[code] || 'expired'));
+  }
+
+  /* One look at the session. `Accept: text/event-stream` asks the server for a read-only lookup: the
+     check does not count as activity, so it cannot keep an idle session alive. */
   function check() {
-    if (document.hidden) return;
-    fetch('/api/session', { credentials: 'same-origin', cache: 'no-store' }).then(function (res) {
+    if (leaving) return;
+    fetch('/api/session', { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'text/event-stream, application/json' } }).then(function (res) {
       return res.json().then(function (body) { return { status: res.status, body: body }; });
     }).then(function (reply) {
       if (reply.status === 200) {
-        var s = reply.body;
-        showTime('lastActiveAt', s.lastActiveAt);
-        showTime('idleExpiresAt', new Date(new Date(s.lastActiveAt).getTime() + idleMs).toISOString());
-        showTime('expiresAt', s.expiresAt);
-        status('ok', 'Live: session valid, checked ' + new Date().toLocaleTimeString() + '.');
+        showTime('expiresAt', reply.body.expiresAt);
+        status('ok', 'Checked ' + new Date().toLocaleTimeString() + ' (live updates unavailable; checking every ' + pollMs / 1000 + ' s).');
         return;
       }
       var code = reply.body && reply.body.error && reply.body.error.code;
-      if (REASONS[code]) {
-        window.location.replace('/login?reason=' + REASONS[code]);
-        return;
-      }
+      if (REASONS[code]) return leave(code);
       status('down', 'The session service is unavailable; retrying.');
     }).catch(function () {
       status('down', 'Cannot reach the demo server; retrying.');
     });
   }
 
+  function fallBackToPolling() {
+    if (poller || leaving) return;
+    check();
+    poller = setInterval(check, pollMs);
+  }
+
+  function connect() {
+    if (typeof window.EventSource !== 'function') return fallBackToPolling();
+    source = new EventSource('/api/session/events');
+    source.addEventListener('session', function (event) {
+      var facts = JSON.parse(event.data);
+      showTime('expiresAt', facts.expiresAt);
+      countdown();
+      status('ok', 'Live: this page is told the moment its session ends.');
+    });
+    source.addEventListener('ended', function (event) {
+      leave(JSON.parse(event.data).code);
+    });
+    source.addEventListener('error', function () {
+      if (leaving) return;
+      if (source.readyState === EventSource.CONNECTING) {
+        status('down', 'Live connection lost; reconnecting.');
+        return;
+      }
+      // Closed for good (the server refused the stream): find out why once, then poll slowly.
+      fallBackToPolling();
+    });
+  }
+
+  // This tab signing out itself must not be reported as "signed out in another tab".
+  document.querySelectorAll('form[action="/logout"]').forEach(function (form) {
+    form.addEventListener('submit', function () {
+      leaving = true;
+      if (source) source.close();
+    });
+  });
+
   ['createdAt', 'lastActiveAt', 'idleExpiresAt', 'absoluteExpiresAt', 'expiresAt'].forEach(function (name) {
     var el = field(name);
     if (el) showTime(name, el.getAttribute('datetime'));
   });
   countdown();
-  check();
   setInterval(countdown, 1000);
-  setInterval(check, pollMs);
-  document.addEventListener('visibilitychange', check);
+  connect();
 })();

@@ -51,4 +51,38 @@ export interface RedisAdapter {
   tracked?(handlers: InvalidationHandlers, timeoutMs: number): TrackedReader;
   /** Key names matching `pattern` on every master, a batch at a time (SCAN: never blocks Redis). */
   scan(pattern: string, count: number): AsyncIterable<string[]>;
+  /**
+   * A new subscriber for sharded pub/sub, on connections of its own (the adapter's client is never put
+   * in subscriber mode). Called once per manager, lazily, by the live notices (`liveEvents()`).
+   */
+  subscriber(handlers: SubscriberHandlers): Subscriber;
+}
+
+/** What a {@link Subscriber} reports back. Both run synchronously; they must not throw. */
+export interface SubscriberHandlers {
+  /** A message arrived on a subscribed shard channel. */
+  message(channel: string, message: string): void;
+  /**
+   * The connection serving these channels was lost (or moved to another master) and they are subscribed
+   * again: messages published in between were lost, so whoever listens should check its state once.
+   */
+  resubscribed(channels: string[]): void;
+}
+
+/**
+ * Sharded pub/sub (SSUBSCRIBE / SUNSUBSCRIBE, Redis 7+) on a dedicated connection: a `duplicate()` of the
+ * app's client, or on a Cluster one connection per master, each channel on the master of its slot.
+ * It opens its connection(s) on the first `subscribe()`, keeps every subscribed channel subscribed across
+ * reconnects and failovers (then calls `resubscribed`), and closes them on `close()` or when the app's
+ * own client ends.
+ */
+export interface Subscriber {
+  /** SSUBSCRIBE `channel`; resolves once Redis confirmed it. Subscribing twice is harmless. */
+  subscribe(channel: string): Promise<void>;
+  /** SUNSUBSCRIBE `channel`; never rejects (a lost connection has nothing left to unsubscribe). */
+  unsubscribe(channel: string): Promise<void>;
+  /** How many connections it holds open right now. */
+  connections(): number;
+  /** Closes every connection; later calls to `subscribe` reject. */
+  close(): void;
 }

@@ -5,6 +5,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { ConnectionState, RedisAdapter } from './adapter';
+import { ioredisSubscriber } from './ioredis-subscriber';
 import { ioredisTrackedReader } from './ioredis-tracking';
 import { slotOf } from './slot';
 
@@ -74,5 +75,6 @@ export function ioredisAdapter(redis: Redis | Cluster): RedisAdapter {
         } while (cursor !== '0');
       }
     },
+    subscriber: (handlers) => ioredisSubscriber(redis, isCluster, handlers),
   };
 }

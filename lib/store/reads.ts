@@ -73,7 +73,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     }
     const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     calls.learnClock(now, sentAt);
-    const session = sessionFromFields(fields, 0, now, null, absoluteMs);
+    const session = sessionFromFields(fields, 0, now, false, absoluteMs);
     if (!session) throw badReply(operation, replies);
     if (session.absoluteDeadline > 0 && session.absoluteDeadline <= now) {
       end(keys.index, ref.tokenHash, 'E');
@@ -101,7 +101,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     if (ended) return ended;
     const session = decodeSession(reply, absoluteMs);
     if (!session) throw badReply('resolve', reply);
-    calls.learnClock(session.lastActiveAt, sentAt);
+    calls.learnClock(session.observedAt, sentAt);
     return checked(session, keys.index, ref.tokenHash);
   }
 
@@ -122,8 +122,8 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     const hit = cache!.get(ref.userTag, ref.tokenHash);
     if (!hit) return undefined;
     const now = calls.redisNow();
-    if (now - hit.touchedAt >= touchAfterMs || (hit.absoluteDeadline > 0 && now >= hit.absoluteDeadline)) return undefined;
-    return { ...hit, lastActiveAt: Math.max(now, hit.touchedAt), data: new Map(hit.data) };
+    if (now - hit.lastActiveAt >= touchAfterMs || (hit.absoluteDeadline > 0 && now >= hit.absoluteDeadline)) return undefined;
+    return { ...hit, observedAt: Math.max(now, hit.lastActiveAt, hit.authenticatedAt), data: new Map(hit.data) };
   }
 
   return {
@@ -144,8 +144,8 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
       } else {
         result = await read(ref, 'resolve');
       }
-      if (typeof result !== 'string' && result.lastActiveAt - result.touchedAt >= touchAfterMs) {
-        result.touchedAt = result.lastActiveAt;
+      if (typeof result !== 'string' && result.observedAt - result.lastActiveAt >= touchAfterMs) {
+        result.lastActiveAt = result.observedAt;
         touch(ref).catch(() => undefined);
       }
       return result;
@@ -178,7 +178,8 @@ function isPlausible(session: StoredSession): boolean {
     Number.isFinite(session.createdAt) &&
     session.createdAt > 0 &&
     session.createdAt <= session.lastActiveAt &&
+    session.lastActiveAt <= session.observedAt &&
     session.authenticatedAt >= session.createdAt &&
-    session.authenticatedAt <= session.lastActiveAt
+    session.authenticatedAt <= session.observedAt
   );
 }

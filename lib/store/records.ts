@@ -5,10 +5,10 @@ export interface StoredSession {
   userId: string;
   sessionId: string;
   createdAt: number;
-  /** The current request's time (Redis's clock). */
+  /** When Redis last recorded activity and refreshed the idle timeout (with `touchAfter`, up to that long ago). */
   lastActiveAt: number;
-  /** When Redis last refreshed the session's idle timeout (with `touchAfter`, up to that long ago). */
-  touchedAt: number;
+  /** The current request's time, in Redis's clock. */
+  observedAt: number;
   /** When the user last proved who they are: sign-in or re-authentication. */
   authenticatedAt: number;
   /** 0 when there is no absolute lifetime. */
@@ -42,20 +42,21 @@ export function decodeSession(reply: unknown, absoluteMs: number): StoredSession
   }
   if (!Array.isArray(items) || items.length % 2 !== 1) return null;
   const now = Number(items[0]);
-  return sessionFromFields(items, 1, now, now, absoluteMs);
+  return sessionFromFields(items, 1, now, true, absoluteMs);
 }
 
 /**
  * A session from a record's flat field/value list starting at `from`. `now` is the request's time in
- * Redis's clock; `touchedAt` the last refresh (null: the record's `a` field). Null for any malformed field.
+ * Redis's clock; `touched` says this request refreshed the record (else its `a` field says when the last
+ * refresh was). Null for any malformed field.
  */
-export function sessionFromFields(items: unknown[], from: number, now: number, touchedAt: number | null, absoluteMs: number): StoredSession | null {
+export function sessionFromFields(items: unknown[], from: number, now: number, touched: boolean, absoluteMs: number): StoredSession | null {
   const session: StoredSession = {
     userId: '',
     sessionId: '',
     createdAt: 0,
-    lastActiveAt: now,
-    touchedAt: touchedAt ?? 0,
+    lastActiveAt: touched ? now : 0,
+    observedAt: now,
     authenticatedAt: 0,
     absoluteDeadline: 0,
     data: new Map(),
@@ -69,7 +70,7 @@ export function sessionFromFields(items: unknown[], from: number, now: number, t
     else if (name === 'i') session.sessionId = COMPACT_ID.test(value) ? uuidOf(value) : '';
     else if (name === 'c') session.createdAt = Number(value);
     else if (name === 'a') {
-      if (touchedAt === null) session.touchedAt = Number(value);
+      if (!touched) session.lastActiveAt = Number(value);
     } else if (name === 't') authenticated = value;
     else if (name.startsWith(DATA_PREFIX)) session.data.set(name.slice(DATA_PREFIX.length), value);
   }

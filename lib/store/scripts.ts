@@ -20,7 +20,7 @@ function script(source: string): Script {
 }
 
 /** Reply codes shared by the scripts. */
-export const REPLY = { OK: 1, EXPIRED: 2, DISPLACED: 3, REVOKED: 4, LATE: 5, LIMIT: 6 } as const;
+export const REPLY = { OK: 1, EXPIRED: 2, DISPLACED: 3, REVOKED: 4, LATE: 5, LIMIT: 6, LOGGED_OUT: 7 } as const;
 
 /** Helpers every script starts with: the clock, the deadline check, tombstones, notices, chunked writes. */
 const PRELUDE = `
@@ -267,4 +267,35 @@ redis.call('HSET', key, 't', now)
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[2], '')
 return { 1, now }
+`);
+
+/**
+ * KEYS: index, format-1 index. ARGV: token hash, session id (compact). Read-only: is this session still
+ * live, and until when? Follows the session to a new token hash (after a re-authentication) by its id.
+ * Returns {1, now, ms left, token hash} | {2} expired | {3} displaced | {4} revoked | {7} signed out.
+ */
+export const STATUS = script(`
+local mark = redis.call('HGET', KEYS[1], ARGV[1])
+local hash = false
+if mark == '' then
+  hash = ARGV[1]
+elseif mark then
+  if string.sub(mark, 1, 1) == 'L' then return {7} end
+  return { why(mark) }
+else
+  local entries = redis.call('HGETALL', KEYS[1])
+  for i = 1, #entries, 2 do
+    if entries[i + 1] == '' and redis.call('HGET', KEYS[1] .. ':' .. entries[i], 'i') == ARGV[2] then
+      hash = entries[i]
+      break
+    end
+  end
+  if not hash then return {2} end
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {3} end
+local key = KEYS[1] .. ':' .. hash
+if redis.call('HGET', key, 'i') ~= ARGV[2] then return {2} end
+local left = redis.call('PTTL', key)
+if left < 0 then return {2} end
+return { 1, now, left, hash }
 `);

@@ -9,13 +9,21 @@ import type { SessionError } from '../errors';
 import type { SessionRef } from '../token';
 import { badReply, createCalls, unavailable, type StoreObserver } from './calls';
 import { indexPattern, keyNamer, userTagOfIndex } from './keys';
+import type { EndReason } from './notices';
 import { createReads, endedCode, type EndedCode, type ReadConfig } from './reads';
 import { compactId, decodeListing, uuidOf, type ListedSession } from './records';
-import { LIST, LOGIN, LOGOUT, REAUTHENTICATE, REPLY, REVOKE, SAVE } from './scripts';
+import { LIST, LOGIN, LOGOUT, REAUTHENTICATE, REPLY, REVOKE, SAVE, STATUS } from './scripts';
 
 export type { StoreObserver } from './calls';
 export type { EndedCode, ResolveResult } from './reads';
 export type { ListedSession, StoredSession } from './records';
+export type { EndReason } from './notices';
+
+/** `status`'s answer for a live session: until when (Redis clock, ms) and its current token hash. */
+export interface LiveStatus {
+  readonly expiresAt: number;
+  readonly tokenHash: string;
+}
 
 /** What the store needs from the frozen configuration. */
 export interface StoreConfig extends ReadConfig {
@@ -70,6 +78,26 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     peek: reads.peek,
     cacheSize: reads.cacheSize,
     close: reads.close,
+
+    /** Read-only: is the session with this id still live (following it across re-authentication), and until when. */
+    async status(ref: SessionRef, sessionId: string): Promise<LiveStatus | EndReason> {
+      const keys = keysOf(ref.userTag);
+      const sentAt = Date.now();
+      const reply = await run('status', STATUS, [keys.index, keys.legacyIndex], [ref.tokenHash, compactId(sessionId)]);
+      if (!Array.isArray(reply) || reply.length === 0) throw badReply('status', reply);
+      if (reply[0] === REPLY.LOGGED_OUT) return 'SESSION_LOGGED_OUT';
+      if (reply[0] !== REPLY.OK) {
+        const code = endedCode(reply[0]);
+        if (code === 'SESSION_EXPIRED' || code === 'SESSION_DISPLACED' || code === 'SESSION_REVOKED') return code;
+        throw badReply('status', reply);
+      }
+      if (reply.length !== 4 || typeof reply[3] !== 'string') throw badReply('status', reply);
+      learnClock(Number(reply[1]), sentAt);
+      return { expiresAt: Number(reply[1]) + Number(reply[2]), tokenHash: reply[3] };
+    },
+
+    /** Redis's clock as this process estimates it (ms since the epoch). */
+    now: calls.redisNow,
 
     /** Makes a new session live for the user under the limit policy. */
     async login(ref: SessionRef, session: NewSession): Promise<{ createdAt: number; absoluteDeadline: number; displaced: string[] } | 'SESSION_LIMIT_REACHED'> {

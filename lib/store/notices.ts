@@ -1,0 +1,31 @@
+/**
+ * The notices the scripts publish when a session ends: the shard channel of a user and the message
+ * format, one letter (`D`isplaced, `R`evoked, `L`ogged out) and the session id as stored (see keys.ts).
+ */
+import { keyNamer } from './keys';
+import { uuidOf } from './records';
+
+/** Why a session ended, as a live stream reports it. */
+export type EndReason = 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_EXPIRED' | 'SESSION_LOGGED_OUT';
+
+/** One decoded notice. */
+export interface EndNotice {
+  readonly code: Exclude<EndReason, 'SESSION_EXPIRED'>;
+  /** The session id as `req.session.sessionId` shows it. */
+  readonly sessionId: string;
+}
+
+const KINDS: Record<string, EndNotice['code']> = { D: 'SESSION_DISPLACED', R: 'SESSION_REVOKED', L: 'SESSION_LOGGED_OUT' };
+const NOTICE = /^[DRL][A-Za-z0-9_-]{22}$/;
+
+/** Builds the channel namer for one key prefix: the shard channel of a user's notices. */
+export function channelNamer(prefix: string): (userTag: string) => string {
+  const keysOf = keyNamer(prefix);
+  return (userTag) => keysOf(userTag).channel;
+}
+
+/** Decodes a notice; null for anything this format version does not publish. */
+export function decodeNotice(message: string): EndNotice | null {
+  if (typeof message !== 'string' || !NOTICE.test(message)) return null;
+  return { code: KINDS[message[0]], sessionId: uuidOf(message.slice(1)) };
+}

@@ -19,9 +19,9 @@ function connect({ redisPort, db }) {
 }
 
 /** Builds the app on Redis database `db`. */
-exports.createApp = async function createApp(where) {
+exports.createApp = async function createApp(where, options = {}) {
   const redis = connect(where);
-  const sessions = createSessionManager({ redis });
+  const sessions = createSessionManager({ redis, ...options });
   const app = express();
   app.use(cookieParser(SECRET));
   app.use(sessions.middleware());

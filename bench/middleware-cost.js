@@ -18,7 +18,7 @@ async function main() {
   const server = await startRedis();
   const redis = new Redis({ host: server.host, port: server.port, enableAutoPipelining: true });
   try {
-    const sessions = createSessionManager({ redis });
+    const sessions = createSessionManager({ redis, ...JSON.parse(process.env.ESS_BENCH_OPTIONS ?? '{}') });
     const middleware = sessions.middleware();
     const guard = sessions.requireSession();
     const response = () => ({ headersSent: false, cookie() {}, clearCookie() {}, end() {}, status() { return this; }, set() { return this; }, json() {} });
@@ -28,7 +28,7 @@ async function main() {
 
     const one = () =>
       new Promise((resolve, reject) => {
-        const req = { secret: 'bench', secure: false, signedCookies: { ess_sid: cookieValue }, cookies: {} };
+        const req = { secret: 'bench', secure: false, signedCookies: { ess_sid: cookieValue }, cookies: {}, headers: {} };
         const res = response();
         middleware(req, res, () =>
           guard(req, res, () => {

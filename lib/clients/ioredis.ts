@@ -51,15 +51,8 @@ export function ioredisAdapter(redis: Redis | Cluster): RedisAdapter {
     },
     evalsha: (sha, keys, args) => redis.evalsha(sha, keys.length, ...keys, ...args),
     eval: (source, keys, args) => redis.eval(source, keys.length, ...keys, ...args),
-    async pipeline(commands) {
-      const batch = redis.pipeline();
-      for (const [name, ...args] of commands) batch.call(name, ...args);
-      const replies = (await batch.exec()) ?? [];
-      return replies.map(([err, reply]) => {
-        if (err) throw err;
-        return reply;
-      });
-    },
+    // Separate commands written back to back: one round trip, without the cost of an ioredis Pipeline.
+    pipeline: (commands) => Promise.all(commands.map(([name, ...args]) => redis.call(name, ...args))),
     async wait(routingKey, replicas, timeoutMs) {
       return Number(await nodeFor(routingKey).call('WAIT', String(replicas), String(timeoutMs)));
     },

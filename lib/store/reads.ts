@@ -58,12 +58,11 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   /** The session as plain reads see it, through `pipeline` (the app's client, or the cache's tracked reader). */
   async function read(ref: SessionRef, operation: string, pipeline = redis.pipeline): Promise<ResolveResult> {
     const keys = keysOf(ref.userTag);
-    const sentAt = Date.now();
     const replies = await calls.timed(operation, () =>
-      pipeline([['HGETALL', keys.session(ref.tokenHash)], ['HGET', keys.index, ref.tokenHash], ['EXISTS', keys.legacyIndex], ['TIME']]),
+      pipeline([['HGETALL', keys.session(ref.tokenHash)], ['HGET', keys.index, ref.tokenHash], ['EXISTS', keys.legacyIndex]]),
     );
-    const [fields, mark, legacy, time] = replies as [unknown, unknown, unknown, unknown];
-    if (!Array.isArray(fields) || !Array.isArray(time)) throw badReply(operation, replies);
+    const [fields, mark, legacy] = replies as [unknown, unknown, unknown];
+    if (!Array.isArray(fields)) throw badReply(operation, replies);
     if (mark !== '') return typeof mark === 'string' ? endedBy(mark) : 'SESSION_EXPIRED';
     if (fields.length === 0) return 'SESSION_EXPIRED';
     if (Number(legacy) === 1) {
@@ -71,8 +70,8 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
       end(keys.index, ref.tokenHash, 'D');
       return 'SESSION_DISPLACED';
     }
-    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    calls.learnClock(now, sentAt);
+    // Redis's clock as learnt from the scripts' replies (sign-in, refresh): no TIME command on the request path.
+    const now = calls.redisNow();
     const session = sessionFromFields(fields, 0, now, false, absoluteMs);
     if (!session) throw badReply(operation, replies);
     if (session.absoluteDeadline > 0 && session.absoluteDeadline <= now) {

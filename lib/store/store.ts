@@ -118,6 +118,11 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     return unavailable(new Error(`${operation} reached Redis after its deadline and did nothing`));
   }
 
+  /** Ends a session whose sign-in failed after Redis created it (its cookie never went out). Best effort, no WAIT. */
+  async function abandon(ref: SessionRef): Promise<void> {
+    await run('abandon', LOGOUT, [keysOf(ref.userTag).index], [ref.tokenHash, '0']).catch(() => undefined);
+  }
+
   return {
     /** Looks the session up and, if it is live, refreshes its idle TTL and the index's. */
     async resolve(ref: SessionRef): Promise<ResolveResult> {
@@ -153,9 +158,17 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
       if (reply[0] === REPLY.LIMIT) return 'SESSION_LIMIT_REACHED';
       if (reply[0] !== REPLY.OK || reply.length < 3) throw badReply('login', reply);
       learnClock(Number(reply[1]), sentAt);
-      await replicate(keys.index);
+      try {
+        await replicate(keys.index);
+      } catch (err) {
+        // No cookie will be handed out: a session left live would count against the limit until it idles out.
+        await abandon(ref);
+        throw err;
+      }
       return { createdAt: Number(reply[1]), absoluteDeadline: Number(reply[2]), displaced: reply.slice(3).map((sid) => uuidOf(String(sid))) };
     },
+
+    abandon,
 
     /** Writes changed data fields, only while the session is live. */
     async save(ref: SessionRef, set: [string, string][], remove: string[]): Promise<'OK' | EndedCode> {

@@ -134,6 +134,27 @@ describe.each(TARGETS)('the session limit ($name)', (target) => {
     });
   });
 
+  describe("a sign-in that cannot hand out its cookie, onLimit 'reject-new'", () => {
+    const ctx = useApp(target, { onLimit: 'reject-new' }, (app, sessions) => {
+      app.post('/login-too-late', (req, res) => {
+        const signingIn = sessions.login(req, res, 'too-late');
+        res.json({ answered: 'before the sign-in finished' });
+        signingIn.then(
+          () => app.emit('signed-in', null),
+          (err: unknown) => app.emit('signed-in', err),
+        );
+      });
+    });
+
+    test('rejects with HEADERS_SENT and leaves no session counting against the limit', async () => {
+      const outcome = new Promise((resolve) => ctx.app.once('signed-in', resolve));
+      await request(ctx.app).post('/login-too-late');
+      expect(await outcome).toMatchObject({ code: 'HEADERS_SENT' });
+      expect(await ctx.sessions.listSessions('too-late')).toEqual([]);
+      expect((await request(ctx.app).post('/login').send({ userId: 'too-late' })).status).toBe(200);
+    });
+  });
+
   describe('maxSessions as a function that returns an unusable value', () => {
     const ctx = useApp(target, { maxSessions: () => 0 });
 

@@ -13,6 +13,7 @@
   var idleMs = Number(card.dataset.idleSeconds) * 1000;
   var REASONS = {
     SESSION_DISPLACED: 'displaced',
+    SESSION_REVOKED: 'revoked',
     SESSION_EXPIRED: 'expired',
     SESSION_INVALID: 'invalid',
     SESSION_MISSING: 'signed-out',

@@ -4,7 +4,8 @@
  * (format 2). The 0.1.0 layout is written directly, exactly as 0.1.0's LOGIN script wrote it.
  * What the README promises: a format-1 session is SESSION_EXPIRED here (never a 500, never another
  * user); a sign-in here deletes the format-1 keys; a format-1 sign-in written after a format-2 one
- * displaces the format-2 session, so the user never has two live sessions.
+ * displaces the format-2 session, so the user never has two live sessions; and 0.1.0's own resolve
+ * script answers a format-2 cookie "expired".
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -13,6 +14,41 @@ import { hashToken, userTagOf } from '../../lib/token';
 import { keysWithPrefix, signCookieValue, signIn, useApp, userKeys } from '../helpers/suite';
 import { TARGETS } from '../helpers/targets';
 import type { SuiteContext } from '../helpers/suite';
+
+/** 0.1.0's RESOLVE script, verbatim (git show ab25eff:lib/scripts.ts), to act as a 0.1.0 process would. */
+const FORMAT_1_RESOLVE = `
+local current = redis.call('GET', KEYS[2])
+if current ~= ARGV[1] then
+  if current then return 3 end
+  redis.call('DEL', KEYS[1])
+  return 2
+end
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then return 2 end
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local ttl = tonumber(ARGV[2])
+local indexTtl = tonumber(ARGV[3])
+local absolute = tonumber(ARGV[4])
+if absolute > 0 then
+  local created = 0
+  for i = 1, #fields, 2 do
+    if fields[i] == 'c' then created = tonumber(fields[i + 1]) break end
+  end
+  local left = created + absolute - now
+  if left <= 0 then
+    redis.call('DEL', KEYS[1], KEYS[2])
+    return 2
+  end
+  if left < ttl then ttl = left end
+  if left < indexTtl then indexTtl = left end
+end
+redis.call('HSET', KEYS[1], 'a', now)
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], indexTtl)
+table.insert(fields, 1, string.format('%d', now))
+return cjson.encode(fields)
+`;
 
 /** Signs `userId` in the way 0.1.0 did (its LOGIN script's writes) and returns the cookie 0.1.0 handed out. */
 async function signInAsFormat1(ctx: SuiteContext, userId: string, data: Record<string, string> = {}): Promise<string> {
@@ -58,6 +94,16 @@ describe.each(TARGETS)('stored format 1 next to format 2 ($name)', (target) => {
     expect((await request(ctx.app).get('/me').set('Cookie', legacy)).status).toBe(401);
     const left = await keysWithPrefix(ctx.redis, `${ctx.prefix}{${userTagOf('legacy-bob')}}`);
     expect(left.filter((key) => !/:v2(:|$)/.test(key))).toEqual([]);
+  });
+
+  test('a format-2 cookie that reaches a 0.1.0 process is expired there, never a session', async () => {
+    const cookie = await signIn(ctx.app, 'legacy-erin');
+    const token = decodeURIComponent(cookie.slice('ess_sid='.length)).slice(2).split('.')[1];
+    const keys = userKeys(ctx.prefix, 'legacy-erin');
+    const reply = await ctx.redis.eval(FORMAT_1_RESOLVE, 2, keys.legacySession, keys.legacyIndex, hashToken(token), '1800000', '2700000', '28800000');
+    expect(reply).toBe(2);
+    // The 0.1.0 process did not harm the format-2 session either.
+    expect((await request(ctx.app).get('/me').set('Cookie', cookie)).body.userId).toBe('legacy-erin');
   });
 
   test('a format-1 sign-in written after a format-2 one displaces the format-2 sessions: never two live sessions', async () => {

@@ -68,12 +68,11 @@ async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
 }
 
 describe('round trips (MONITOR)', () => {
-  const routes = buildApp.bind(null);
   let app: ReturnType<typeof buildApp>['app'];
   let sessions: ReturnType<typeof buildApp>['sessions'];
 
   beforeAll(async () => {
-    ({ app, sessions } = routes(redis, { keyPrefix: 'rt:', maxSessions: 5 }, (routesApp, manager) => {
+    ({ app, sessions } = buildApp(redis, { keyPrefix: 'rt:', maxSessions: 5 }, (routesApp, manager) => {
       routesApp.get('/sensitive', manager.requireRecentLogin(60), (_req, res) => res.json({ ok: true }));
       routesApp.post('/reauthenticate', async (req, res, next) => {
         try {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import type { Cluster, Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { createSessionManager, type SessionError, type SessionManager } from '../lib';
 import { apiRouter } from './api';
 import { pagesRouter } from './pages';
@@ -26,6 +27,12 @@ export interface DemoAppOptions {
   keyPrefix?: string;
   /** How often the signed-in page checks its session when EventSource is unavailable (a slow fallback poll), in seconds. @default 30 */
   pollSeconds?: number;
+  /** Live sessions one user may have. @default 1 */
+  maxSessions?: number;
+  /** What a sign-in past `maxSessions` does. @default 'displace-oldest' */
+  onLimit?: 'displace-oldest' | 'reject-new';
+  /** How recent a sign-in or password confirmation must be for "Change password", in seconds. @default 300 */
+  recentLoginSeconds?: number;
   /** Receives store failures the middleware absorbed (Redis down or slow). @default undefined */
   onError?: (error: SessionError) => void;
 }
@@ -34,12 +41,16 @@ export interface DemoAppOptions {
 export interface DemoApp {
   app: Express;
   sessions: SessionManager;
+  /** The prom-client registry behind GET /metrics. */
+  registry: Registry;
 }
 
 /** Builds the demo's Express app. Throws `INVALID_OPTIONS` (from the package) for bad timeouts. */
 export function createDemoApp(options: DemoAppOptions): DemoApp {
   const { redis, secret, idleTimeout = 1800, absoluteTimeout = 28800, keyPrefix, pollSeconds = 30, onError } = options;
-  const sessions = createSessionManager({ redis, idleTimeout, absoluteTimeout, keyPrefix, onError });
+  const { maxSessions = 1, onLimit = 'displace-oldest', recentLoginSeconds = 300 } = options;
+  const registry = new Registry();
+  const sessions = createSessionManager({ redis, idleTimeout, absoluteTimeout, keyPrefix, onError, maxSessions, onLimit, metrics: { registry } });
 
   const app = express();
   app.disable('x-powered-by');
@@ -47,7 +58,14 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   app.use(express.static(join(__dirname, 'public'), { index: false, maxAge: '1h' }));
   app.use(cookieParser(secret));
   app.use(sessions.middleware());
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      res.set('Cache-Control', 'no-store').type(registry.contentType).send(await registry.metrics());
+    } catch (err) {
+      next(err);
+    }
+  });
   app.use('/api', apiRouter(sessions));
-  app.use(pagesRouter(sessions, { idleTimeout, absoluteTimeout, pollSeconds }));
-  return { app, sessions };
+  app.use(pagesRouter(sessions, { idleTimeout, absoluteTimeout, pollSeconds, maxSessions, onLimit, recentLoginSeconds }));
+  return { app, sessions, registry };
 }

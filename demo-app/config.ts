@@ -23,10 +23,14 @@ export interface DemoConfig {
   readonly idleTimeout: number;
   /** Absolute lifetime in seconds, or false when turned off (the manager's `absoluteTimeout`). */
   readonly absoluteTimeout: number | false;
+  /** Live sessions one user may have (the manager's `maxSessions`), from SESSION_MAX_SESSIONS. */
+  readonly maxSessions: number;
+  /** What a sign-in past the limit does (the manager's `onLimit`), from SESSION_ON_LIMIT. */
+  readonly onLimit: 'displace-oldest' | 'reject-new';
 }
 
 /** Defaults, matching the package's own. */
-export const DEFAULTS = { port: 3000, host: '127.0.0.1', idleTimeout: 1800, absoluteTimeout: 28800 } as const;
+export const DEFAULTS = { port: 3000, host: '127.0.0.1', idleTimeout: 1800, absoluteTimeout: 28800, maxSessions: 1, onLimit: 'displace-oldest' } as const;
 
 /** The shortest SESSION_SECRET accepted: 32 characters, as iron-session asks. */
 export const MIN_SECRET_LENGTH = 32;
@@ -48,6 +52,8 @@ export function readConfig(env: NodeJS.ProcessEnv): DemoConfig {
     secretIsRandom: secretGiven === undefined,
     idleTimeout: readSeconds('SESSION_IDLE_TIMEOUT', given(env.SESSION_IDLE_TIMEOUT)) ?? DEFAULTS.idleTimeout,
     absoluteTimeout: readAbsolute(given(env.SESSION_ABSOLUTE_TIMEOUT)),
+    maxSessions: readMaxSessions(given(env.SESSION_MAX_SESSIONS)),
+    onLimit: readOnLimit(given(env.SESSION_ON_LIMIT)),
   };
 }
 
@@ -73,6 +79,23 @@ function readSeconds(name: string, value: string | undefined, alternative = ''):
     throw new DemoConfigError(`${name} must be a positive number of seconds, e.g. 60${alternative}; received ${JSON.stringify(value)}.`);
   }
   return seconds;
+}
+
+function readMaxSessions(value: string | undefined): number {
+  if (value === undefined) return DEFAULTS.maxSessions;
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1 || count > 1000) {
+    throw new DemoConfigError(`SESSION_MAX_SESSIONS must be a whole number from 1 to 1000 (live sessions per user); received ${JSON.stringify(value)}.`);
+  }
+  return count;
+}
+
+function readOnLimit(value: string | undefined): DemoConfig['onLimit'] {
+  if (value === undefined) return DEFAULTS.onLimit;
+  if (value !== 'displace-oldest' && value !== 'reject-new') {
+    throw new DemoConfigError(`SESSION_ON_LIMIT must be displace-oldest or reject-new; received ${JSON.stringify(value)}.`);
+  }
+  return value;
 }
 
 function readAbsolute(value: string | undefined): number | false {

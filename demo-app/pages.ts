@@ -4,25 +4,23 @@
  * `req.sessionErrorCode`, so a displaced or expired session gets its own banner.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { SessionError, type SessionErrorCode, type SessionManager } from '../lib';
+import { SessionError, type SessionManager } from '../lib';
 import { checkSignIn } from './accounts';
+import { devicesPanel, devicesRouter } from './devices';
 import { sameOriginWrites } from './security';
-import { homePage, isSignInReason, messagePage, signInPage, type SignInReason } from './views';
+import { stepUpRouter } from './step-up';
+import { homePage, isSignInReason, messagePage, signInPage, signInUrl } from './views';
 
 /** What the pages need to know besides the manager. */
 export interface PageSettings {
   idleTimeout: number;
   absoluteTimeout: number | false;
   pollSeconds: number;
+  maxSessions: number;
+  onLimit: 'displace-oldest' | 'reject-new';
+  /** How recent a sign-in or password confirmation must be for "Change password". */
+  recentLoginSeconds: number;
 }
-
-const REASON_OF: Partial<Record<SessionErrorCode, SignInReason>> = {
-  SESSION_DISPLACED: 'displaced',
-  SESSION_REVOKED: 'revoked',
-  SESSION_EXPIRED: 'expired',
-  SESSION_INVALID: 'invalid',
-  SESSION_STORE_UNAVAILABLE: 'unavailable',
-};
 
 /** Builds the router of the HTML pages. */
 export function pagesRouter(sessions: SessionManager, settings: PageSettings): Router {
@@ -34,15 +32,22 @@ export function pagesRouter(sessions: SessionManager, settings: PageSettings): R
   pages.use(sameOriginWrites((_req, res) => sendPage(res, 403, messagePage('Request refused', 'Forms can only be sent from this site.'))));
   pages.use(express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 }));
 
-  pages.get('/', (req, res) => {
+  const rejectsPastLimit = settings.onLimit === 'reject-new' ? settings.maxSessions : undefined;
+
+  pages.get('/', async (req, res, next) => {
     if (!req.session) return res.redirect(303, signInUrl(req.sessionErrorCode));
-    sendPage(res, 200, homePage({ session: req.session, ...settings }));
+    try {
+      const devices = devicesPanel(await sessions.listSessions(req.session.userId), req.session.sessionId, settings.maxSessions);
+      sendPage(res, 200, homePage({ session: req.session, ...settings, devices }));
+    } catch (err) {
+      next(err);
+    }
   });
 
   pages.get('/login', (req, res) => {
     if (req.session) return res.redirect(303, '/');
     const reason = isSignInReason(req.query.reason) ? req.query.reason : undefined;
-    sendPage(res, 200, signInPage({ reason }));
+    sendPage(res, 200, signInPage({ reason, rejectsPastLimit }));
   });
 
   pages.post('/login', async (req, res, next) => {
@@ -56,6 +61,10 @@ export function pagesRouter(sessions: SessionManager, settings: PageSettings): R
       await sessions.login(req, res, check.userId);
       res.redirect(303, '/');
     } catch (err) {
+      if (err instanceof SessionError && err.code === 'SESSION_LIMIT_REACHED') {
+        const error = 'This account is already signed in elsewhere. Sign out on another device first, then sign in here.';
+        return sendPage(res, 409, signInPage({ error, username: check.userId, rejectsPastLimit }));
+      }
       next(err);
     }
   });
@@ -69,14 +78,11 @@ export function pagesRouter(sessions: SessionManager, settings: PageSettings): R
     }
   });
 
+  pages.use(devicesRouter(sessions));
+  pages.use(stepUpRouter(sessions, settings.recentLoginSeconds));
   pages.use((_req, res) => sendPage(res, 404, messagePage('Not found', 'There is no page at this address.')));
   pages.use(pageErrors);
   return pages;
-}
-
-function signInUrl(code: SessionErrorCode | null): string {
-  const reason = code ? REASON_OF[code] : undefined;
-  return reason ? `/login?reason=${reason}` : '/login';
 }
 
 function sendPage(res: Response, status: number, page: string): void {

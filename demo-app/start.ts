@@ -43,6 +43,8 @@ async function main(): Promise<void> {
     secret: config.secret,
     idleTimeout: config.idleTimeout,
     absoluteTimeout: config.absoluteTimeout,
+    maxSessions: config.maxSessions,
+    onLimit: config.onLimit,
     onError: throttled((err) => warn(err.message)),
   });
   const server = createServer(app);
@@ -56,7 +58,8 @@ async function main(): Promise<void> {
   const { port } = server.address() as AddressInfo;
   const host = config.host === '127.0.0.1' || config.host === '0.0.0.0' ? 'localhost' : config.host;
   const absolute = config.absoluteTimeout === false ? 'off' : `${config.absoluteTimeout} s`;
-  log(`Demo running at http://${host}:${port}/ (idle timeout ${config.idleTimeout} s, absolute timeout ${absolute}). Press Ctrl-C to stop.`);
+  const policy = `${config.maxSessions} session${config.maxSessions === 1 ? '' : 's'} per user, ${config.onLimit}`;
+  log(`Demo running at http://${host}:${port}/ (idle timeout ${config.idleTimeout} s, absolute timeout ${absolute}, ${policy}). Press Ctrl-C to stop.`);
 }
 
 /** Stops what was started, in reverse order, then exits with `code`. */

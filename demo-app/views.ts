@@ -3,7 +3,7 @@
  * plain message page. Every value is escaped by the `html` tag; styling lives in public/demo.css
  * and the live link (EventSource) in public/live.js (the CSP allows no inline script or style).
  */
-import type { Session } from '../lib';
+import type { Session, SessionErrorCode } from '../lib';
 import { DEMO_PASSWORD, MAX_USERNAME } from './accounts';
 import { html, type SafeHtml } from './html';
 
@@ -25,7 +25,22 @@ export function isSignInReason(value: unknown): value is SignInReason {
   return typeof value === 'string' && Object.hasOwn(BANNERS, value);
 }
 
-function layout(title: string, body: SafeHtml): string {
+const REASON_OF: Partial<Record<SessionErrorCode, SignInReason>> = {
+  SESSION_DISPLACED: 'displaced',
+  SESSION_REVOKED: 'revoked',
+  SESSION_EXPIRED: 'expired',
+  SESSION_INVALID: 'invalid',
+  SESSION_STORE_UNAVAILABLE: 'unavailable',
+};
+
+/** The sign-in page's address for a request without a session, with the reason as a banner. */
+export function signInUrl(code: SessionErrorCode | null): string {
+  const reason = code ? REASON_OF[code] : undefined;
+  return reason ? `/login?reason=${reason}` : '/login';
+}
+
+/** A whole page around `body`. */
+export function layout(title: string, body: SafeHtml): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -49,10 +64,12 @@ export interface SignInView {
   reason?: SignInReason;
   error?: string;
   username?: string;
+  /** When set, the page says that sign-ins past the limit are refused. */
+  rejectsPastLimit?: number;
 }
 
 /** The sign-in form, with a banner for `reason` and an error for a refused attempt. */
-export function signInPage({ reason, error, username = '' }: SignInView): string {
+export function signInPage({ reason, error, username = '', rejectsPastLimit }: SignInView): string {
   const banner = reason ? BANNERS[reason] : undefined;
   return layout('Sign in', html`
 <section class="card">
@@ -65,6 +82,7 @@ export function signInPage({ reason, error, username = '' }: SignInView): string
     <button type="submit">Sign in</button>
   </form>
   <p class="hint">Demo accounts: <strong>any username</strong> with the password <code>${DEMO_PASSWORD}</code>.</p>
+  ${rejectsPastLimit ? html`<p class="hint" data-policy="reject-new">An account can be signed in on ${rejectsPastLimit === 1 ? 'one device' : `${rejectsPastLimit} devices`} at a time here: a sign-in past that is refused until another device signs out.</p>` : ''}
 </section>
 <section class="card muted">
   <h2>Try it</h2>
@@ -83,10 +101,12 @@ export interface HomeView {
   absoluteTimeout: number | false;
   /** How often the page checks its session when EventSource is unavailable. */
   pollSeconds: number;
+  /** The Devices panel, when the page shows one. */
+  devices?: SafeHtml;
 }
 
 /** The signed-in page: who you are, your session's handle and times, and a sign-out button. */
-export function homePage({ session, idleTimeout, absoluteTimeout, pollSeconds }: HomeView): string {
+export function homePage({ session, idleTimeout, absoluteTimeout, pollSeconds, devices }: HomeView): string {
   return layout('Your session', html`
 <section class="card" id="session" data-poll-seconds="${pollSeconds}" data-idle-seconds="${idleTimeout}">
   <h1>Signed in as <span class="user" data-field="userId">${session.userId}</span></h1>
@@ -100,7 +120,9 @@ export function homePage({ session, idleTimeout, absoluteTimeout, pollSeconds }:
     <dt>Expires</dt><dd>${time('expiresAt', session.expiresAt)} <span class="note" data-countdown></span></dd>
   </dl>
   <form method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form>
+  <p class="note"><a href="/account/password">Change password</a> (asks you to confirm your password first)</p>
 </section>
+${devices ?? ''}
 <section class="card muted">
   <h2>Now sign in as <code>${session.userId}</code> somewhere else</h2>
   <p>Use another browser or a private window. The moment you sign in there, this page is told that its session was

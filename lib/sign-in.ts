@@ -66,6 +66,7 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       }
       emitSafely(events, 'login', { userId, sessionId });
       for (const displaced of stored.displaced) emitSafely(events, 'displaced', { userId, sessionId: displaced });
+      if (res.headersSent) await store.abandon(ref); // its cookie cannot be set: do not leave it counting against the limit
       refuseIfSent(res, 'login');
       cookies.set(req, res, cookieValue, stored.absoluteDeadline);
       const session = createSession(ref, store, config, {

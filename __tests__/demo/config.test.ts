@@ -18,11 +18,18 @@ test('with nothing set: port 3000 on 127.0.0.1, the package default timeouts, an
 
 test('reads PORT, HOST, SESSION_SECRET and both timeouts', () => {
   const config = readConfig({ PORT: '0', HOST: '0.0.0.0', SESSION_SECRET: SECRET, SESSION_IDLE_TIMEOUT: '2', SESSION_ABSOLUTE_TIMEOUT: '10.5' });
-  expect(config).toEqual({ port: 0, host: '0.0.0.0', secret: SECRET, secretIsRandom: false, idleTimeout: 2, absoluteTimeout: 10.5 });
+  expect(config).toEqual({
+    port: 0, host: '0.0.0.0', secret: SECRET, secretIsRandom: false, idleTimeout: 2, absoluteTimeout: 10.5, maxSessions: 1, onLimit: 'displace-oldest',
+  });
 });
 
 test('SESSION_ABSOLUTE_TIMEOUT=off turns the absolute limit off', () => {
   expect(readConfig({ SESSION_ABSOLUTE_TIMEOUT: 'off' }).absoluteTimeout).toBe(false);
+});
+
+test('SESSION_MAX_SESSIONS and SESSION_ON_LIMIT set the sign-in policy (default: one session, the newest sign-in wins)', () => {
+  expect(readConfig({})).toMatchObject({ maxSessions: 1, onLimit: 'displace-oldest' });
+  expect(readConfig({ SESSION_MAX_SESSIONS: '3', SESSION_ON_LIMIT: 'reject-new' })).toMatchObject({ maxSessions: 3, onLimit: 'reject-new' });
 });
 
 test('empty values count as unset', () => {
@@ -36,6 +43,9 @@ test.each([
   [{ SESSION_IDLE_TIMEOUT: '-5' }, 'SESSION_IDLE_TIMEOUT must be a positive number of seconds, e.g. 60; received "-5".'],
   [{ SESSION_IDLE_TIMEOUT: '30m' }, 'SESSION_IDLE_TIMEOUT must be a positive number of seconds, e.g. 60; received "30m".'],
   [{ SESSION_ABSOLUTE_TIMEOUT: 'never' }, 'SESSION_ABSOLUTE_TIMEOUT must be a positive number of seconds, e.g. 60, or "off" for no absolute limit; received "never".'],
+  [{ SESSION_MAX_SESSIONS: '0' }, 'SESSION_MAX_SESSIONS must be a whole number from 1 to 1000 (live sessions per user); received "0".'],
+  [{ SESSION_MAX_SESSIONS: 'two' }, 'SESSION_MAX_SESSIONS must be a whole number from 1 to 1000 (live sessions per user); received "two".'],
+  [{ SESSION_ON_LIMIT: 'oldest' }, 'SESSION_ON_LIMIT must be displace-oldest or reject-new; received "oldest".'],
   [{ SESSION_SECRET: 'short' }, 'SESSION_SECRET must be at least 32 characters long (make one with: openssl rand -hex 32).'],
 ])('%j is refused with one clear line', (env, message) => {
   expect(() => readConfig(env)).toThrow(new DemoConfigError(message));

@@ -83,9 +83,9 @@ test('without REDIS_URL it starts a private redis-server, serves /login, and Ctr
 });
 
 test('with REDIS_URL it uses that Redis and starts none of its own', async () => {
-  const demo = runDemo({ PORT: '0', REDIS_URL: `redis://127.0.0.1:${process.env.ESS_TEST_REDIS_PORT}`, SESSION_SECRET: 'x'.repeat(32), SESSION_IDLE_TIMEOUT: '5', SESSION_ABSOLUTE_TIMEOUT: 'off' });
+  const demo = runDemo({ PORT: '0', REDIS_URL: `redis://127.0.0.1:${process.env.ESS_TEST_REDIS_PORT}`, SESSION_SECRET: 'x'.repeat(32), SESSION_IDLE_TIMEOUT: '5', SESSION_ABSOLUTE_TIMEOUT: 'off', SESSION_MAX_SESSIONS: '2', SESSION_ON_LIMIT: 'reject-new' });
   const [line] = await demo.waitFor(/Demo running at .*\n/);
-  expect(line).toContain('(idle timeout 5 s, absolute timeout off)');
+  expect(line).toContain('(idle timeout 5 s, absolute timeout off, 2 sessions per user, reject-new)');
   expect(demo.output.stdout).not.toContain('private redis-server');
   expect(demo.output.stderr).toBe('');
   demo.child.kill('SIGTERM');

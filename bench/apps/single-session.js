@@ -44,7 +44,8 @@ exports.createApp = async function createApp(where, options = {}) {
 exports.seed = async function seed(where, count, { batch = 2000, prefix = 'seed-' } = {}) {
   const redis = connect(where);
   const sessions = createSessionManager({ redis });
-  const req = { secret: SECRET, secure: false, signedCookies: {}, cookies: {}, get: () => undefined };
+  // What login() reads of an Express request: the cookies, and the client it records (no User-Agent, as autocannon sends).
+  const req = { secret: SECRET, secure: false, signedCookies: {}, cookies: {}, ip: '127.0.0.1', get: () => undefined };
   const res = { headersSent: false, cookie() {}, end() {} };
   for (let start = 0; start < count; start += batch) {
     const logins = [];

@@ -73,6 +73,11 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     }
   }
 
+  /** Ends a session whose sign-in failed after Redis created it (its cookie never went out). Best effort, no WAIT. */
+  async function abandon(ref: SessionRef): Promise<void> {
+    await run('abandon', LOGOUT, [keysOf(ref.userTag).index], [ref.tokenHash, '0', 'L']).catch(() => undefined);
+  }
+
   return {
     resolve: reads.resolve,
     peek: reads.peek,
@@ -114,9 +119,17 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
       if (reply[0] === REPLY.LIMIT) return 'SESSION_LIMIT_REACHED';
       if (reply[0] !== REPLY.OK || reply.length < 3) throw badReply('login', reply);
       learnClock(Number(reply[1]), sentAt);
-      await replicate(keys.index);
+      try {
+        await replicate(keys.index);
+      } catch (err) {
+        // No cookie will be handed out: a session left live would count against the limit until it idles out.
+        await abandon(ref);
+        throw err;
+      }
       return { createdAt: Number(reply[1]), absoluteDeadline: Number(reply[2]), displaced: reply.slice(3).map((sid) => uuidOf(String(sid))) };
     },
+
+    abandon,
 
     /** Writes changed data fields, only while the session is live. */
     async save(ref: SessionRef, set: [string, string][], remove: string[]): Promise<'OK' | EndedCode> {

@@ -1,0 +1,232 @@
+/**
+ * What each management operation costs Redis, on a private server: the exact commands the app's
+ * client sends (MONITOR: a script counts as one EVALSHA) and the memory one user takes with
+ * `maxSessions` 1 and 5 (MEMORY USAGE of the user's keys; `used_memory` growth, the measure of
+ * bench/RESULTS.md, is printed too but not checked: over a few hundred users it moves in steps as
+ * Redis resizes its tables), next to the 0.1.0 layout written the way 0.1.0 wrote it.
+ */
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import request from 'supertest';
+import { compactId } from '../../lib/store/records';
+import { userTagOf } from '../../lib/token';
+import { buildApp } from '../helpers/app';
+import { startRedis, type RedisServer } from '../helpers/redis-servers';
+import { sessionCookieOf, sleep } from '../helpers/suite';
+
+let server: RedisServer;
+let redis: Redis;
+let monitorSource: Redis;
+let monitor: Awaited<ReturnType<Redis['monitor']>>;
+let appAddress = '';
+const seen: string[][] = [];
+const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.port, server.host);
+  appAddress = /addr=(\S+)/.exec(String(await redis.client('INFO')))![1];
+  monitorSource = new Redis(server.port, server.host);
+  monitor = await monitorSource.monitor();
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source === appAddress) seen.push(args);
+  });
+});
+
+let monitoring = true;
+function stopMonitor(): void {
+  if (!monitoring) return;
+  monitoring = false;
+  monitor.disconnect();
+  monitorSource.disconnect();
+}
+
+afterAll(async () => {
+  stopMonitor();
+  redis.disconnect();
+  await server.destroy();
+});
+
+/** Waits until MONITOR shows an ECHO marker from the app's client: everything sent before it has arrived. */
+async function flushMonitor(): Promise<void> {
+  const marker = `marker-${Math.random()}`;
+  await redis.echo(marker);
+  const deadline = Date.now() + 5000;
+  while (!seen.some((args) => args[1] === marker)) {
+    if (Date.now() > deadline) throw new Error('MONITOR did not show the marker within 5 s');
+    await sleep(5);
+  }
+}
+
+/** The command names the app's client sent while `run` ran. */
+async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
+  await flushMonitor();
+  seen.length = 0;
+  await run();
+  await flushMonitor();
+  return seen.map((args) => args[0].toUpperCase()).filter((name) => name !== 'ECHO');
+}
+
+describe('round trips (MONITOR)', () => {
+  let app: ReturnType<typeof buildApp>['app'];
+  let sessions: ReturnType<typeof buildApp>['sessions'];
+
+  beforeAll(async () => {
+    ({ app, sessions } = buildApp(redis, { keyPrefix: 'rt:', maxSessions: 5 }, (routesApp, manager) => {
+      routesApp.get('/sensitive', manager.requireRecentLogin(60), (_req, res) => res.json({ ok: true }));
+      routesApp.post('/reauthenticate', async (req, res, next) => {
+        try {
+          res.json(await manager.reauthenticate(req, res));
+        } catch (err) {
+          next(err);
+        }
+      });
+    }));
+    // Load every script once, so NOSCRIPT fallbacks do not show up below.
+    const warm = sessionCookieOf((await request(app).post('/login').send({ userId: 'warm' })).headers['set-cookie']);
+    await request(app).get('/sensitive').set('Cookie', warm);
+    await request(app).post('/data').set('Cookie', warm).send({ theme: 'x' });
+    await request(app).post('/reauthenticate').set('Cookie', warm);
+    await sessions.listSessions('warm');
+    await sessions.revokeUser('warm');
+    const again = sessionCookieOf((await request(app).post('/login').send({ userId: 'warm' })).headers['set-cookie']);
+    await request(app).post('/logout').set('Cookie', again);
+  });
+
+  test('login is one EVALSHA, whatever the limit does (nothing to end, displacing, refusing)', async () => {
+    expect(await commandsDuring(() => request(app).post('/login').send({ userId: 'rt-login' }))).toEqual(['EVALSHA']);
+    for (let i = 0; i < 4; i++) await request(app).post('/login').send({ userId: 'rt-login' });
+    expect(await commandsDuring(() => request(app).post('/login').send({ userId: 'rt-login' }))).toEqual(['EVALSHA']);
+    const { app: rejecting } = buildApp(redis, { keyPrefix: 'rt:', maxSessions: 5, onLimit: 'reject-new' });
+    const refused = await commandsDuring(async () => {
+      expect((await request(rejecting).post('/login').send({ userId: 'rt-login' })).status).toBe(409);
+    });
+    expect(refused).toEqual(['EVALSHA']);
+  });
+
+  test('a signed-in request is one EVALSHA with maxSessions 5, a step-up guarded one too', async () => {
+    const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'rt-request' })).headers['set-cookie']);
+    for (let i = 0; i < 4; i++) await request(app).post('/login').send({ userId: 'rt-request' });
+    expect(await commandsDuring(() => request(app).get('/me').set('Cookie', cookie))).toEqual(['EVALSHA']);
+    expect(await commandsDuring(() => request(app).get('/sensitive').set('Cookie', cookie))).toEqual(['EVALSHA']);
+  });
+
+  test('listSessions, revokeSession and revokeUser are one EVALSHA each', async () => {
+    for (let i = 0; i < 3; i++) await request(app).post('/login').send({ userId: 'rt-manage' });
+    let listed: Awaited<ReturnType<typeof sessions.listSessions>> = [];
+    expect(await commandsDuring(async () => {
+      listed = await sessions.listSessions('rt-manage');
+    })).toEqual(['EVALSHA']);
+    expect(await commandsDuring(() => sessions.revokeSession('rt-manage', listed[0].sessionId))).toEqual(['EVALSHA']);
+    expect(await commandsDuring(() => sessions.revokeUser('rt-manage', { except: listed[1].sessionId }))).toEqual(['EVALSHA']);
+    expect(await commandsDuring(() => sessions.revokeUser('rt-manage'))).toEqual(['EVALSHA']);
+  });
+
+  test('reauthenticate and logout cost the request\'s resolve plus one EVALSHA', async () => {
+    const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'rt-step' })).headers['set-cookie']);
+    let fresh = '';
+    expect(await commandsDuring(async () => {
+      fresh = sessionCookieOf((await request(app).post('/reauthenticate').set('Cookie', cookie)).headers['set-cookie']);
+    })).toEqual(['EVALSHA', 'EVALSHA']);
+    expect(await commandsDuring(() => request(app).post('/logout').set('Cookie', fresh))).toEqual(['EVALSHA', 'EVALSHA']);
+  });
+
+  test('scanSessions is SCAN on the server plus one EVALSHA per user, never KEYS', async () => {
+    const { app: scanApp, sessions: scanner } = buildApp(redis, { keyPrefix: 'rt-scan:' });
+    for (let i = 0; i < 30; i++) await request(scanApp).post('/login').send({ userId: `scan-${i}` });
+    let count = 0;
+    const commands = await commandsDuring(async () => {
+      for await (const _session of scanner.scanSessions()) count++;
+    });
+    expect(count).toBe(30);
+    expect(commands.filter((name) => name === 'EVALSHA')).toHaveLength(30);
+    expect(commands.filter((name) => name === 'SCAN').length).toBeGreaterThanOrEqual(1);
+    expect(commands.filter((name) => name !== 'EVALSHA' && name !== 'SCAN')).toEqual([]);
+  });
+});
+
+describe('memory per user', () => {
+  const USERS = 300;
+  const CURL = 'curl/8.5.0';
+
+  // MONITOR's output buffer would count as used memory.
+  beforeAll(() => stopMonitor());
+
+  /** Bytes of INFO used_memory. */
+  async function usedMemory(): Promise<number> {
+    return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+  }
+
+  /** MEMORY USAGE (exact: SAMPLES 0) summed over every key under `prefix`, per user. */
+  async function memoryUsagePerUser(prefix: string, users: number): Promise<number> {
+    const keys = await redis.keys(`${prefix}*`);
+    let total = 0;
+    for (const key of keys) total += Number(await redis.memory('USAGE', key, 'SAMPLES', 0));
+    return total / users;
+  }
+
+  /** Signs `USERS` users in `perUser` times each through the app; returns used_memory growth per user. */
+  async function fill(prefix: string, options: Parameters<typeof buildApp>[1], perUser: number, userAgent = BROWSER): Promise<number> {
+    const { app } = buildApp(redis, { keyPrefix: prefix, ...options });
+    const before = await usedMemory();
+    for (let u = 0; u < USERS; u += 20) {
+      await Promise.all(Array.from({ length: 20 }, async (_, k) => {
+        for (let s = 0; s < perUser; s++) await request(app).post('/login').set('User-Agent', userAgent).send({ userId: `user-${u + k}@example.com` });
+      }));
+    }
+    return ((await usedMemory()) - before) / USERS;
+  }
+
+  /** Writes `USERS` users in the 0.1.0 layout, exactly as 0.1.0's LOGIN script did. */
+  async function fillFormat1(prefix: string): Promise<number> {
+    const before = await usedMemory();
+    for (let u = 0; u < USERS; u++) {
+      const tag = userTagOf(`user-${u}@example.com`);
+      const now = Date.now();
+      await redis.multi()
+        .hset(`${prefix}{${tag}}:s`, 'u', `user-${u}@example.com`, 'i', compactId(randomUUID()), 'c', now, 'a', now)
+        .pexpire(`${prefix}{${tag}}:s`, 1_800_000)
+        .set(`${prefix}{${tag}}:u`, randomUUID().replace(/-/g, '').slice(0, 22), 'PX', 2_700_000)
+        .exec();
+    }
+    return ((await usedMemory()) - before) / USERS;
+  }
+
+  /** OBJECT ENCODING of one session record under `prefix`. */
+  async function recordEncoding(prefix: string): Promise<string> {
+    const [key] = (await redis.keys(`${prefix}*`)).filter((name) => /:v2:/.test(name));
+    return String(await redis.object('ENCODING', key));
+  }
+
+  test('maxSessions 1 costs what 0.1.0 did plus the client details; maxSessions 5 with 5 devices about 5 times that', async () => {
+    const v1Growth = await fillFormat1('mem-v1:');
+    const v1Usage = await memoryUsagePerUser('mem-v1:', USERS);
+    const bareGrowth = await fill('mem-bare:', { recordClient: false }, 1);
+    const bareUsage = await memoryUsagePerUser('mem-bare:', USERS);
+    const curlGrowth = await fill('mem-curl:', {}, 1, CURL);
+    const curlUsage = await memoryUsagePerUser('mem-curl:', USERS);
+    const oneGrowth = await fill('mem-one:', {}, 1);
+    const oneUsage = await memoryUsagePerUser('mem-one:', USERS);
+    const fiveGrowth = await fill('mem-five:', { maxSessions: 5 }, 5);
+    const fiveUsage = await memoryUsagePerUser('mem-five:', USERS);
+    const figures = {
+      'format 1 (0.1.0 layout)': [v1Usage, v1Growth],
+      'maxSessions 1, recordClient false': [bareUsage, bareGrowth],
+      [`maxSessions 1, User-Agent ${CURL}, IP`]: [curlUsage, curlGrowth],
+      'maxSessions 1, Chrome User-Agent (111 chars), IP': [oneUsage, oneGrowth],
+      'maxSessions 5 with 5 sessions, Chrome User-Agent, IP': [fiveUsage, fiveGrowth],
+    };
+    process.stdout.write(`Redis bytes per user (${USERS} users):\n${Object.entries(figures)
+      .map(([name, [usage, growth]]) => `  ${name}: MEMORY USAGE ${usage.toFixed(0)} B, used_memory growth ${growth.toFixed(0)} B`).join('\n')}\n`);
+
+    // Without client details, format 2 costs format 1 plus the index as a small hash and longer key names.
+    expect(bareUsage - v1Usage).toBeLessThan(64);
+    // A short User-Agent and the IP cost their bytes and little more: the record stays a listpack.
+    expect(await recordEncoding('mem-curl:')).toBe('listpack');
+    expect(curlUsage - bareUsage).toBeLessThan(CURL.length + '::ffff:127.0.0.1'.length + 32);
+    // A browser's User-Agent is longer than hash-max-listpack-value (64): the record becomes a hashtable.
+    expect(await recordEncoding('mem-one:')).toBe('hashtable');
+    expect(fiveUsage).toBeLessThan(5 * oneUsage);
+    expect(fiveUsage).toBeGreaterThan(4 * oneUsage);
+  });
+});

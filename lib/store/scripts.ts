@@ -2,7 +2,7 @@
  * Every Lua script of the package. Each runs atomically in one round trip on the user's slot:
  * KEYS[1] is the user index (see keys.ts); a session's record is KEYS[1] .. ':' .. its token hash.
  * Session record fields: u user id, i public session id (16 bytes, base64url), c created, a last active,
- * t last authenticated (absent: same as c), g user agent, p IP, `d:<name>` app data (JSON); times are ms
+ * t last authenticated (absent: same as c), g1, g2, ... the user agent in pieces of at most 64 bytes, p IP, `d:<name>` app data (JSON); times are ms
  * from Redis TIME. Write scripts take the caller's deadline in Redis time and do nothing once it has
  * passed: a write the caller gave up on never takes effect later. Only store.ts loads these.
  */
@@ -147,7 +147,11 @@ if absolute > 0 then
   if absolute < indexTtl then indexTtl = absolute end
 end
 redis.call('HSET', KEYS[2], 'u', ARGV[3], 'i', ARGV[2], 'c', now, 'a', now)
-if ARGV[11] ~= '' then redis.call('HSET', KEYS[2], 'g', ARGV[11]) end
+-- The user agent in pieces of at most 64 bytes (g1, g2, ...): a longer value would turn the whole record
+-- from Redis's compact listpack into a hash table, more than doubling its memory.
+for i = 1, math.min(#ARGV[11], 1024), 64 do
+  redis.call('HSET', KEYS[2], 'g' .. ((i - 1) / 64 + 1), string.sub(ARGV[11], i, i + 63))
+end
 if ARGV[12] ~= '' then redis.call('HSET', KEYS[2], 'p', ARGV[12]) end
 hsetFrom(KEYS[2], 13, #ARGV)
 redis.call('PEXPIRE', KEYS[2], ttl)
@@ -241,7 +245,14 @@ local out = { now }
 for i = 1, #entries, 2 do
   if entries[i + 1] == '' then
     local key = KEYS[1] .. ':' .. entries[i]
-    local f = redis.call('HMGET', key, 'u', 'i', 'c', 'a', 't', 'g', 'p')
+    local f = redis.call('HMGET', key, 'u', 'i', 'c', 'a', 't', 'p', 'g1', 'g2', 'g3', 'g4', 'g5', 'g6', 'g7', 'g8',
+      'g9', 'g10', 'g11', 'g12', 'g13', 'g14', 'g15', 'g16')
+    local agent = {}
+    for j = 7, 22 do
+      if not f[j] then break end
+      agent[#agent + 1] = f[j]
+    end
+    f = { f[1], f[2], f[3], f[4], f[5], #agent > 0 and table.concat(agent) or false, f[6] }
     if f[2] then
       f[8] = redis.call('PTTL', key)
       out[#out + 1] = f

@@ -5,7 +5,7 @@
 
 export { createSessionManager } from './manager';
 export type { SessionManager } from './manager';
-export { SessionError } from './errors';
+export { SessionError, USER_MESSAGES } from './errors';
 export type { SessionErrorCode } from './errors';
 export type { SessionManagerOptions, CookieOptions } from './options';
 export type { RequireSessionOptions } from './middleware';

@@ -3,11 +3,12 @@
  * login / logout helpers, all sharing one store and one cookie configuration.
  */
 import { randomUUID } from 'node:crypto';
-import type { Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { createCookieJar } from './cookie';
 import { SessionError } from './errors';
 import { attach, createGuard, createResolver, type RequireSessionOptions } from './middleware';
 import { parseOptions, type SessionManagerOptions } from './options';
+import { createErrorHandler } from './respond';
 import { ActiveSession, createSession, encodeData, refOf, type Session, type SessionData } from './session';
 import { createStore } from './store';
 import { issueToken, type SessionRef } from './token';
@@ -18,6 +19,11 @@ export interface SessionManager {
   middleware(): RequestHandler;
   /** Lets only requests with a live session through; others get JSON 401 (or 503 when Redis is unavailable). */
   requireSession(options?: RequireSessionOptions): RequestHandler;
+  /**
+   * Express error middleware, mounted after the routes: answers any `SessionError` (a rejected
+   * `login()`, `MISCONFIGURED`, ...) exactly as `requireSession()` does, and passes every other error on.
+   */
+  errorHandler(): ErrorRequestHandler;
   /**
    * Signs `userId` in: a new session with a new secret token becomes the user's only one, any
    * previous session is displaced at once, the cookie is set and `req.session` is the new session.
@@ -53,6 +59,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   return {
     middleware: () => resolver,
     requireSession: (guardOptions) => createGuard(guardOptions),
+    errorHandler: () => createErrorHandler(),
 
     async login(req, res, userId, data = {}) {
       if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID) {

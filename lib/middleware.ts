@@ -5,8 +5,9 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { CookieJar } from './cookie';
-import { DEFAULT_MESSAGES, SessionError, statusOf, type SessionErrorCode } from './errors';
+import { SessionError, type SessionErrorCode } from './errors';
 import type { Config } from './options';
+import { answer } from './respond';
 import { ActiveSession, changesOf, createSession } from './session';
 import type { SessionStore } from './store';
 
@@ -112,8 +113,6 @@ export function createGuard(options: RequireSessionOptions = {}): RequestHandler
     const code = req.sessionErrorCode;
     if (!code) return next(new SessionError('MISCONFIGURED', 'mount sessions.middleware() before sessions.requireSession().'));
     if (onReject) return onReject(req, res, new SessionError(code));
-    res.status(statusOf(code)).set('Cache-Control', 'no-store');
-    if (code === 'SESSION_STORE_UNAVAILABLE') res.set('Retry-After', '1');
-    res.json({ error: { code, message: DEFAULT_MESSAGES[code] } });
+    answer(res, code);
   };
 }

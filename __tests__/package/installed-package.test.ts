@@ -65,7 +65,7 @@ describe('a user project that installed the tarball', () => {
   test('works from CommonJS (require)', async () => {
     const seen = await runApp('cjs/app.cjs');
     expectWorkingSessions(seen);
-    expect(seen.exportNames).toEqual(['SessionError', 'createSessionManager']);
+    expect(seen.exportNames).toEqual(['SessionError', 'USER_MESSAGES', 'createSessionManager']);
   });
 
   test('works from an ES module (import), sharing one SessionError class with require', async () => {

@@ -6,7 +6,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { CookieJar } from './cookie';
 import { SessionError, type SessionErrorCode } from './errors';
-import type { Config } from './options';
+import { checkKeys, type Config } from './options';
 import { answer } from './respond';
 import { ActiveSession, changesOf, createSession } from './session';
 import type { SessionStore } from './store';
@@ -107,6 +107,7 @@ export function createGuard(options: RequireSessionOptions = {}): RequestHandler
   if (options === null || typeof options !== 'object' || (options.onReject !== undefined && typeof options.onReject !== 'function')) {
     throw new SessionError('INVALID_OPTIONS', 'requireSession() takes `{ onReject?: (req, res, error) => void }`.');
   }
+  checkKeys(options, ['onReject'], '', 'requireSession() ');
   const { onReject } = options;
   return function requireSession(req: Request, res: Response, next: NextFunction): void {
     if (req.session) return next();

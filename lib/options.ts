@@ -38,11 +38,13 @@ export interface SessionManagerOptions {
   redis: Redis | Cluster;
   /**
    * Idle timeout in seconds: a session unused this long ends. Every authenticated request refreshes it.
+   * At most one year (a larger value is refused: the unit is seconds, not milliseconds).
    * @default 1800
    */
   idleTimeout?: number;
   /**
    * Absolute lifetime in seconds, however active the session is; `false` turns it off.
+   * At least `idleTimeout` and at most one year.
    * @default 28800
    */
   absoluteTimeout?: number | false;
@@ -92,18 +94,55 @@ function fail(message: string): never {
   throw new SessionError('INVALID_OPTIONS', message);
 }
 
-function checkKeys(given: object, allowed: string[], where: string): void {
+/**
+ * Refuses any key of `given` not in `allowed`, suggesting the option the caller most likely meant.
+ * `where` prefixes nested names (`cookie.`); `caller` names the function in the message.
+ */
+export function checkKeys(given: object, allowed: string[], where: string, caller = ''): void {
   for (const key of Object.keys(given)) {
     if (allowed.includes(key)) continue;
-    const hint = allowed.find((name) => name.toLowerCase() === key.toLowerCase());
-    fail(`received an unsupported option \`${where}${key}\`.${hint ? ` Did you mean \`${where}${hint}\`?` : ` Supported: ${allowed.join(', ')}.`}`);
+    const hint = closest(key, allowed);
+    fail(`${caller}received an unsupported option \`${where}${key}\`.${hint ? ` Did you mean \`${where}${hint}\`?` : ` Supported: ${allowed.join(', ')}.`}`);
   }
 }
+
+/** The allowed name `key` is a likely typo of: same letters in another case, or at most 2 edits away. */
+function closest(key: string, allowed: string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const sameCase = allowed.find((name) => name.toLowerCase() === lower);
+  if (sameCase) return sameCase;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of allowed) {
+    const distance = editDistance(lower, name.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [name, distance];
+  }
+  return best;
+}
+
+/** Levenshtein distance between two short strings. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** One year: no session timeout is longer; a larger value is almost certainly milliseconds. */
+const YEAR_SECONDS = 365 * 24 * 3600;
 
 function seconds(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     fail(`\`${name}\` must be a positive number of seconds; received ${JSON.stringify(value)}.`);
+  }
+  if (value > YEAR_SECONDS) {
+    fail(`\`${name}\` is ${value} seconds, more than a year. The unit is seconds, not milliseconds: did you mean ${name}: ${Math.round(value / 1000)}?`);
   }
   return Math.max(1, Math.round(value * 1000));
 }
@@ -118,6 +157,11 @@ export function parseOptions(options: SessionManagerOptions): Config {
   }
   const idleMs = seconds(options.idleTimeout, 'idleTimeout', 1_800_000);
   const absoluteMs = options.absoluteTimeout === false ? 0 : seconds(options.absoluteTimeout, 'absoluteTimeout', 28_800_000);
+  if (absoluteMs > 0 && absoluteMs < idleMs) {
+    const given = options.absoluteTimeout === undefined ? ' (the default)' : '';
+    fail(`\`absoluteTimeout\` (${absoluteMs / 1000} s${given}) is shorter than \`idleTimeout\` (${idleMs / 1000} s), so the idle timeout could never apply. `
+      + `Both are in seconds: set \`absoluteTimeout\` to at least ${idleMs / 1000}, or to false for no absolute limit.`);
+  }
   const factor = options.indexTtlFactor ?? 1.5;
   if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
     fail(`\`indexTtlFactor\` must be a number of at least 1; received ${JSON.stringify(factor)}.`);

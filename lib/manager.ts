@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { createCookieJar } from './cookie';
 import { SessionError } from './errors';
-import { attach, createGuard, createResolver, type RequireSessionOptions } from './middleware';
+import { attach, createGuard, createResolver, sessionOf, type RequireSessionOptions } from './middleware';
 import { parseOptions, type SessionManagerOptions } from './options';
 import { createErrorHandler } from './respond';
 import { ActiveSession, createSession, encodeData, refOf, type Session, type SessionData } from './session';
@@ -24,6 +24,12 @@ export interface SessionManager {
    * `login()`, `MISCONFIGURED`, ...) exactly as `requireSession()` does, and passes every other error on.
    */
   errorHandler(): ErrorRequestHandler;
+  /**
+   * The request's session, typed non-null, for handlers behind `requireSession()`:
+   * `const session = sessions.sessionOf(req)`. Throws `MISCONFIGURED` when the request has no
+   * session (the handler is not behind `requireSession()`). Works the same with `express-single-session/core`.
+   */
+  sessionOf(req: Request): Session;
   /**
    * Signs `userId` in: a new session with a new secret token becomes the user's only one, any
    * previous session is displaced at once, the cookie is set and `req.session` is the new session.
@@ -60,6 +66,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     middleware: () => resolver,
     requireSession: (guardOptions) => createGuard(guardOptions),
     errorHandler: () => createErrorHandler(),
+    sessionOf,
 
     async login(req, res, userId, data = {}) {
       if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID) {

@@ -8,7 +8,7 @@ import type { CookieJar } from './cookie';
 import { SessionError, type SessionErrorCode } from './errors';
 import { checkKeys, type Config } from './options';
 import { answer } from './respond';
-import { ActiveSession, changesOf, createSession } from './session';
+import { ActiveSession, changesOf, createSession, type Session } from './session';
 import type { SessionStore } from './store';
 
 const AUTO_SAVE = Symbol('express-single-session.autoSave');
@@ -116,4 +116,11 @@ export function createGuard(options: RequireSessionOptions = {}): RequestHandler
     if (onReject) return onReject(req, res, new SessionError(code));
     answer(res, code);
   };
+}
+
+/** The request's session for a handler behind `requireSession()`; throws `MISCONFIGURED` when there is none. */
+export function sessionOf(req: Request): Session {
+  const session: unknown = req.session;
+  if (session instanceof ActiveSession) return session as unknown as Session;
+  throw new SessionError('MISCONFIGURED', 'sessionOf(req) found no session on this request: put sessions.requireSession() before the handler (and sessions.middleware() before both).');
 }

@@ -3,7 +3,7 @@
  * data (plain properties). It remembers the JSON it was loaded with, so only the fields a request
  * changed are written back, and two requests that change different fields both keep their change.
  */
-import { SessionError, type SessionErrorCode } from './errors';
+import { SessionError } from './errors';
 import type { SessionStore, StoredSession } from './store';
 import type { SessionRef } from './token';
 
@@ -165,16 +165,4 @@ export function changesOf(session: ActiveSession): { set: [string, string][]; re
     if ((session as unknown as Record<string, unknown>)[name] === undefined) remove.push(name);
   }
   return set.length === 0 && remove.length === 0 ? null : { set, remove };
-}
-
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Express {
-    interface Request {
-      /** The live session, or null when the request has none (see `sessionErrorCode`). Set by `sessions.middleware()`. */
-      session: Session | null;
-      /** Why `session` is null (`SESSION_MISSING`, `SESSION_EXPIRED`, ...); null when there is a session. */
-      sessionErrorCode: SessionErrorCode | null;
-    }
-  }
 }

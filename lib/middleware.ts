@@ -76,24 +76,52 @@ function autoSave(req: Request, res: Response, onError: Config['onError']): void
   res.end = function endAfterSave(this: Response, ...args: unknown[]) {
     res.end = end;
     const session = req.session;
+    // Once the response is out, watch for later changes, unless this session's data was already reported.
+    const finish = (watch: boolean): Response => {
+      const result = (end as (...a: unknown[]) => Response).apply(this, args);
+      if (watch && session instanceof ActiveSession && onError) setImmediate(reportLateChanges, session, onError);
+      return result;
+    };
     let pending = false;
     if (session instanceof ActiveSession) {
       try {
         pending = changesOf(session) !== null;
       } catch (err) {
         onError?.(err as SessionError);
+        return finish(false);
       }
     }
-    if (!pending) return (end as (...a: unknown[]) => Response).apply(this, args);
-    (session as ActiveSession).save().then(
-      () => (end as (...a: unknown[]) => Response).apply(this, args),
-      (err: SessionError) => {
-        onError?.(err);
-        (end as (...a: unknown[]) => Response).apply(this, args);
-      },
-    );
+    if (!pending) return finish(true);
+    (session as ActiveSession).save().then(() => finish(true), (err: SessionError) => {
+      onError?.(notSaved(err));
+      finish(false);
+    });
     return this;
   } as Response['end'];
+}
+
+/** A refused save, said as what it means for the app: its changes are lost. The code stays the outcome's. */
+function notSaved(err: SessionError): SessionError {
+  if (err.code !== 'SESSION_EXPIRED' && err.code !== 'SESSION_DISPLACED') return err;
+  const why = err.code === 'SESSION_EXPIRED' ? 'the session ended (expired, logged out or revoked)' : 'a newer sign-in of the user displaced the session';
+  return new SessionError(err.code, `changes to req.session were not saved: ${why} during the request.`, { cause: err });
+}
+
+/**
+ * Reports changes made to the session after its response ended (they can no longer be saved),
+ * checked once the callbacks queued by the end of the response have run.
+ */
+function reportLateChanges(session: ActiveSession, onError: NonNullable<Config['onError']>): void {
+  let changes;
+  try {
+    changes = changesOf(session);
+  } catch (err) {
+    return onError(err as SessionError);
+  }
+  if (!changes) return;
+  const fields = [...changes.set.map(([name]) => name), ...changes.remove].join(', ');
+  onError(new SessionError('HEADERS_SENT', `req.session was changed after the response ended (${fields}); the change was not saved. `
+    + 'Change the session before sending the response, or await req.session.save() before it.'));
 }
 
 /** Options of `requireSession()`. */

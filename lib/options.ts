@@ -66,8 +66,10 @@ export interface SessionManagerOptions {
   /** Cookie settings. */
   cookie?: CookieOptions;
   /**
-   * Called with every store failure the middleware absorbs (Redis down or slow) and with data
-   * that could not be auto-saved, so the app can log it. Never receives the secret token.
+   * Called with every store failure the middleware absorbs (Redis down or slow) and with every
+   * session change that was not saved (the session ended during the request: `SESSION_EXPIRED`,
+   * `SESSION_DISPLACED`; a change made after the response ended: `HEADERS_SENT`), so the app can
+   * log it. Never receives the secret token.
    * @default undefined
    */
   onError?: (error: SessionError) => void;

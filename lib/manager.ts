@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { createCookieJar } from './cookie';
+import { debug, startTimer } from './debug';
 import { SessionError } from './errors';
 import { attach, createGuard, createResolver, sessionOf, type RequireSessionOptions } from './middleware';
 import { parseOptions, type SessionManagerOptions } from './options';
@@ -82,7 +83,9 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       // Switching users in one browser also ends the session the request held: its cookie is about to be replaced.
       const previous = req.session instanceof ActiveSession ? refOf(req.session) : null;
       const endPrevious = previous && previous.userTag !== ref.userTag ? store.logout(previous) : null;
+      const started = startTimer();
       const [stored] = await Promise.all([store.login(ref, userId, sessionId, entries), endPrevious]);
+      debug('login', `ok session ${sessionId}`, started);
       refuseIfSent(res, 'login');
       cookies.set(req, res, cookieValue, stored.absoluteDeadline);
       const session = createSession(ref, store, config.idleMs, {
@@ -108,7 +111,10 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       cookies.clear(req, res);
       req.session = null;
       req.sessionErrorCode = 'SESSION_MISSING';
-      if (ref) await store.logout(ref);
+      if (!ref) return debug('logout', 'no session');
+      const started = startTimer();
+      await store.logout(ref);
+      debug('logout', 'ok', started);
     },
 
     async revokeUser(userId) {

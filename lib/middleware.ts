@@ -5,6 +5,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { CookieJar } from './cookie';
+import { debug, startTimer } from './debug';
 import { SessionError, type SessionErrorCode } from './errors';
 import { checkKeys, type Config } from './options';
 import { answer } from './respond';
@@ -27,13 +28,16 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
       return next(err);
     }
     if (typeof reading === 'string') {
+      debug('resolve', `${reading} (cookie)`);
       if (reading === 'SESSION_INVALID') cookies.clear(req, res);
       return reject(req, reading, next);
     }
     const ref = reading;
+    const started = startTimer();
     store.resolve(ref).then(
       (result) => {
         if (typeof result === 'string') {
+          debug('resolve', result, started);
           cookies.clear(req, res);
           return reject(req, result, next);
         }
@@ -41,13 +45,16 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
         try {
           session = createSession(ref, store, idleMs, result);
         } catch {
+          debug('resolve', 'SESSION_INVALID (stored data is not JSON)', started);
           cookies.clear(req, res);
           return reject(req, 'SESSION_INVALID', next);
         }
+        debug('resolve', `ok session ${session.sessionId}`, started);
         attach(req, res, session, onError);
         next();
       },
       (err: SessionError) => {
+        debug('resolve', `SESSION_STORE_UNAVAILABLE: ${String(err.cause ?? err.message)}`, started);
         onError?.(err);
         reject(req, 'SESSION_STORE_UNAVAILABLE', next);
       },
@@ -92,7 +99,12 @@ function autoSave(req: Request, res: Response, onError: Config['onError']): void
       }
     }
     if (!pending) return finish(true);
-    (session as ActiveSession).save().then(() => finish(true), (err: SessionError) => {
+    const started = startTimer();
+    (session as ActiveSession).save().then(() => {
+      debug('save', `ok session ${(session as ActiveSession).sessionId}`, started);
+      finish(true);
+    }, (err: SessionError) => {
+      debug('save', `${err.code}: changes not saved, session ${(session as ActiveSession).sessionId}`, started);
       onError?.(notSaved(err));
       finish(false);
     });

@@ -16,8 +16,8 @@ export const REPO = resolve(__dirname, '../..');
 
 /** The packages a consumer app brings itself, linked from the repo's node_modules. */
 const CONSUMER_DEPENDENCIES = [
-  'express', 'ioredis', 'cookie-parser', 'express-session', 'express-rate-limit', 'rate-limit-redis',
-  '@types/node', '@types/express', '@types/cookie-parser', '@types/express-session',
+  'express', 'ioredis', 'cookie-parser', 'express-session', 'express-rate-limit', 'rate-limit-redis', 'passport', 'passport-local',
+  '@types/node', '@types/express', '@types/cookie-parser', '@types/express-session', '@types/passport', '@types/passport-local',
 ];
 
 /** The packed and installed package, and the folder holding the consumer projects. */

@@ -8,9 +8,10 @@ import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import type { Cluster, Redis } from 'ioredis';
 import { createSessionManager, type SessionError, type SessionManager } from '../lib';
-import { apiRouter } from './api';
-import { pagesRouter } from './pages';
+import { apiRouter, tooManyAttemptsJson } from './api';
+import { pagesRouter, tooManyAttemptsPage } from './pages';
 import { securityHeaders } from './security';
+import { DEFAULT_SIGN_IN_LIMITS, signInLimiters, type OnLimited, type SignInLimits } from './sign-in-limits';
 
 /** What {@link createDemoApp} needs. */
 export interface DemoAppOptions {
@@ -28,6 +29,8 @@ export interface DemoAppOptions {
   pollSeconds?: number;
   /** Receives store failures the middleware absorbed (Redis down or slow). @default undefined */
   onError?: (error: SessionError) => void;
+  /** Failed sign-ins allowed per IP and per username, counted in the same Redis. @default DEFAULT_SIGN_IN_LIMITS */
+  signInLimits?: SignInLimits;
 }
 
 /** The demo app and the session manager behind it. */
@@ -38,7 +41,7 @@ export interface DemoApp {
 
 /** Builds the demo's Express app. Throws `INVALID_OPTIONS` (from the package) for bad timeouts. */
 export function createDemoApp(options: DemoAppOptions): DemoApp {
-  const { redis, secret, idleTimeout = 1800, absoluteTimeout = 28800, keyPrefix, pollSeconds = 5, onError } = options;
+  const { redis, secret, idleTimeout = 1800, absoluteTimeout = 28800, keyPrefix, pollSeconds = 5, onError, signInLimits = DEFAULT_SIGN_IN_LIMITS } = options;
   const sessions = createSessionManager({ redis, idleTimeout, absoluteTimeout, keyPrefix, onError });
 
   const app = express();
@@ -47,7 +50,8 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   app.use(express.static(join(__dirname, 'public'), { index: false, maxAge: '1h' }));
   app.use(cookieParser(secret));
   app.use(sessions.middleware());
-  app.use('/api', apiRouter(sessions));
-  app.use(pagesRouter(sessions, { idleTimeout, absoluteTimeout, pollSeconds }));
+  const limiters = (onLimited: OnLimited) => signInLimiters(redis, keyPrefix ?? 'ess:', signInLimits, onLimited);
+  app.use('/api', apiRouter(sessions, limiters(tooManyAttemptsJson)));
+  app.use(pagesRouter(sessions, { idleTimeout, absoluteTimeout, pollSeconds }, limiters(tooManyAttemptsPage)));
   return { app, sessions };
 }

@@ -55,7 +55,7 @@ const MAX_USER_ID = 1024;
  * const sessions = createSessionManager({ redis: new Redis() });
  * app.use(cookieParser(process.env.SESSION_SECRET));
  * app.use(sessions.middleware());
- * app.get('/me', sessions.requireSession(), (req, res) => res.json({ userId: req.session!.userId }));
+ * app.get('/me', sessions.requireSession(), (req, res) => res.json({ userId: sessions.sessionOf(req).userId }));
  */
 export function createSessionManager(options: SessionManagerOptions): SessionManager {
   const config = parseOptions(options);

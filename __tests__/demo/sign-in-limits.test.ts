@@ -66,7 +66,8 @@ test('the sign-in form gets the form back with 429 and a message', async () => {
 test('works on a Redis Cluster (the script is loaded on every master)', async () => {
   const cluster = TARGETS[1].connect();
   try {
-    const app = createDemoApp({ redis: cluster, secret: TEST_SECRET, keyPrefix: uniquePrefix(), signInLimits: { perIp: 100, perUsername: 2, windowSeconds: 60 } }).app;
+    const signInLimits = { perIp: 100, perUsername: 2, windowSeconds: 60 };
+    const app = createDemoApp({ redis: cluster, secret: TEST_SECRET, keyPrefix: uniquePrefix(), signInLimits }).app;
     for (const user of ['c-one', 'c-two', 'c-three']) {
       for (let i = 0; i < 2; i++) expect((await attempt(app, user)).status).toBe(401);
       expect((await attempt(app, user, 'demo')).status).toBe(429);

@@ -7,10 +7,10 @@ import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'exp
 import { createCookieJar } from './cookie';
 import { debug, startTimer } from './debug';
 import { SessionError } from './errors';
-import { attach, createGuard, createResolver, sessionOf, type RequireSessionOptions } from './middleware';
+import { attach, createGuard, createResolver, sessionOf, sessionOn, setSessionOn, type RequireSessionOptions } from './middleware';
 import { parseOptions, type SessionManagerOptions } from './options';
 import { createErrorHandler } from './respond';
-import { ActiveSession, createSession, encodeData, refOf, type Session, type SessionData } from './session';
+import { createSession, encodeData, refOf, type Session, type SessionData } from './session';
 import { createStore } from './store';
 import { issueToken, type SessionRef } from './token';
 
@@ -65,9 +65,9 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
 
   return {
     middleware: () => resolver,
-    requireSession: (guardOptions) => createGuard(guardOptions),
+    requireSession: (guardOptions) => createGuard(guardOptions, config.requestProperty),
     errorHandler: () => createErrorHandler(),
-    sessionOf,
+    sessionOf: (req) => sessionOf(req, config.requestProperty),
 
     async login(req, res, userId, data = {}) {
       if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID) {
@@ -81,7 +81,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       const { cookieValue, ref } = issueToken(userId);
       const sessionId = randomUUID();
       // Switching users in one browser also ends the session the request held: its cookie is about to be replaced.
-      const previous = req.session instanceof ActiveSession ? refOf(req.session) : null;
+      const current = sessionOn(req, config.requestProperty);
+      const previous = current ? refOf(current) : null;
       const endPrevious = previous && previous.userTag !== ref.userTag ? store.logout(previous) : null;
       const started = startTimer();
       const [stored] = await Promise.all([store.login(ref, userId, sessionId, entries), endPrevious]);
@@ -96,20 +97,21 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
         absoluteDeadline: stored.absoluteDeadline,
         data: new Map(entries),
       });
-      attach(req, res, session, config.onError);
+      attach(req, res, session, config.onError, config.requestProperty);
       return session as unknown as Session;
     },
 
     async logout(req, res) {
       refuseIfSent(res, 'logout');
       let ref: SessionRef | null = null;
-      if (req.session instanceof ActiveSession) ref = refOf(req.session);
+      const current = sessionOn(req, config.requestProperty);
+      if (current) ref = refOf(current);
       else {
         const reading = cookies.read(req);
         if (typeof reading !== 'string') ref = reading;
       }
       cookies.clear(req, res);
-      req.session = null;
+      setSessionOn(req, config.requestProperty, null);
       req.sessionErrorCode = 'SESSION_MISSING';
       if (!ref) return debug('logout', 'no session');
       const started = startTimer();

@@ -16,7 +16,7 @@ const AUTO_SAVE = Symbol('express-single-session.autoSave');
 
 /** Builds the middleware that resolves and refreshes the session of every request. */
 export function createResolver(config: Config, store: SessionStore, cookies: CookieJar): RequestHandler {
-  const { idleMs, onError } = config;
+  const { idleMs, onError, requestProperty } = config;
 
   return function resolveSession(req: Request, res: Response, next: NextFunction): void {
     // Already resolved for this request (the middleware is mounted twice): no second round trip.
@@ -30,7 +30,7 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
     if (typeof reading === 'string') {
       debug('resolve', `${reading} (cookie)`);
       if (reading === 'SESSION_INVALID') cookies.clear(req, res);
-      return reject(req, reading, next);
+      return reject(req, reading, next, requestProperty);
     }
     const ref = reading;
     const started = startTimer();
@@ -39,7 +39,7 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
         if (typeof result === 'string') {
           debug('resolve', result, started);
           cookies.clear(req, res);
-          return reject(req, result, next);
+          return reject(req, result, next, requestProperty);
         }
         let session: ActiveSession;
         try {
@@ -47,42 +47,53 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
         } catch {
           debug('resolve', 'SESSION_INVALID (stored data is not JSON)', started);
           cookies.clear(req, res);
-          return reject(req, 'SESSION_INVALID', next);
+          return reject(req, 'SESSION_INVALID', next, requestProperty);
         }
         debug('resolve', `ok session ${session.sessionId}`, started);
-        attach(req, res, session, onError);
+        attach(req, res, session, onError, requestProperty);
         next();
       },
       (err: SessionError) => {
         debug('resolve', `SESSION_STORE_UNAVAILABLE: ${String(err.cause ?? err.message)}`, started);
         onError?.(err);
-        reject(req, 'SESSION_STORE_UNAVAILABLE', next);
+        reject(req, 'SESSION_STORE_UNAVAILABLE', next, requestProperty);
       },
     );
   };
 }
 
-function reject(req: Request, code: SessionErrorCode, next: NextFunction): void {
-  req.session = null;
+function reject(req: Request, code: SessionErrorCode, next: NextFunction, property: string): void {
+  setSessionOn(req, property, null);
   req.sessionErrorCode = code;
   next();
 }
 
 /** Puts a session on the request and makes sure its changes are saved before the response ends. */
-export function attach(req: Request, res: Response, session: ActiveSession, onError: Config['onError']): void {
-  req.session = session;
+export function attach(req: Request, res: Response, session: ActiveSession, onError: Config['onError'], property = 'session'): void {
+  setSessionOn(req, property, session);
   req.sessionErrorCode = null;
-  autoSave(req, res, onError);
+  autoSave(req, res, onError, property);
 }
 
-function autoSave(req: Request, res: Response, onError: Config['onError']): void {
+/** This package's session on the request, under the manager's `requestProperty`; null when there is none. */
+export function sessionOn(req: Request, property = 'session'): ActiveSession | null {
+  const value = (req as unknown as Record<string, unknown>)[property];
+  return value instanceof ActiveSession ? value : null;
+}
+
+/** Puts the session (or null) on the request under the manager's `requestProperty`. */
+export function setSessionOn(req: Request, property: string, session: ActiveSession | null): void {
+  (req as unknown as Record<string, unknown>)[property] = session;
+}
+
+function autoSave(req: Request, res: Response, onError: Config['onError'], property: string): void {
   const carrier = res as Response & { [AUTO_SAVE]?: true };
   if (carrier[AUTO_SAVE]) return;
   carrier[AUTO_SAVE] = true;
   const end = res.end;
   res.end = function endAfterSave(this: Response, ...args: unknown[]) {
     res.end = end;
-    const session = req.session;
+    const session = sessionOn(req, property);
     // Once the response is out, watch for later changes, unless this session's data was already reported.
     const finish = (watch: boolean): Response => {
       const result = (end as (...a: unknown[]) => Response).apply(this, args);
@@ -143,14 +154,14 @@ export interface RequireSessionOptions {
 }
 
 /** Builds the guard for protected routes. */
-export function createGuard(options: RequireSessionOptions = {}): RequestHandler {
+export function createGuard(options: RequireSessionOptions = {}, property = 'session'): RequestHandler {
   if (options === null || typeof options !== 'object' || (options.onReject !== undefined && typeof options.onReject !== 'function')) {
     throw new SessionError('INVALID_OPTIONS', 'requireSession() takes `{ onReject?: (req, res, error) => void }`.');
   }
   checkKeys(options, ['onReject'], '', 'requireSession() ');
   const { onReject } = options;
   return function requireSession(req: Request, res: Response, next: NextFunction): void {
-    if (req.session) return next();
+    if (sessionOn(req, property)) return next();
     const code = req.sessionErrorCode;
     if (!code) return next(new SessionError('MISCONFIGURED', 'mount sessions.middleware() before sessions.requireSession().'));
     if (onReject) return onReject(req, res, new SessionError(code));
@@ -159,8 +170,8 @@ export function createGuard(options: RequireSessionOptions = {}): RequestHandler
 }
 
 /** The request's session for a handler behind `requireSession()`; throws `MISCONFIGURED` when there is none. */
-export function sessionOf(req: Request): Session {
-  const session: unknown = req.session;
-  if (session instanceof ActiveSession) return session as unknown as Session;
+export function sessionOf(req: Request, property = 'session'): Session {
+  const session = sessionOn(req, property);
+  if (session) return session as unknown as Session;
   throw new SessionError('MISCONFIGURED', 'sessionOf(req) found no session on this request: put sessions.requireSession() before the handler (and sessions.middleware() before both).');
 }

@@ -4,6 +4,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { SessionError } from './errors';
+import { closest } from './suggest';
 
 /** Cookie settings. Secure defaults: HttpOnly always, SameSite=Lax, Path=/, Secure on HTTPS. */
 export interface CookieOptions {
@@ -66,6 +67,13 @@ export interface SessionManagerOptions {
   /** Cookie settings. */
   cookie?: CookieOptions;
   /**
+   * The request property the session is put on. Change it only to run beside another library
+   * that owns `req.session` (express-session during a migration), e.g. `'account'`; then import
+   * from `express-single-session/core` and read the session with `sessions.sessionOf(req)`.
+   * @default 'session'
+   */
+  requestProperty?: string;
+  /**
    * Called with every store failure the middleware absorbs (Redis down or slow) and with every
    * session change that was not saved (the session ended during the request: `SESSION_EXPIRED`,
    * `SESSION_DISPLACED`; a change made after the response ended: `HEADERS_SENT`), so the app can
@@ -86,9 +94,17 @@ export interface Config {
   readonly storeTimeoutMs: number;
   readonly cookie: Readonly<Required<Omit<CookieOptions, 'domain'>>> & { readonly domain?: string };
   readonly onError?: (error: SessionError) => void;
+  /** Where the session goes on the request: `req[requestProperty]`. */
+  readonly requestProperty: string;
 }
 
-const TOP_LEVEL = ['redis', 'idleTimeout', 'absoluteTimeout', 'indexTtlFactor', 'keyPrefix', 'storeTimeoutMs', 'cookie', 'onError'];
+const TOP_LEVEL = ['redis', 'idleTimeout', 'absoluteTimeout', 'indexTtlFactor', 'keyPrefix', 'storeTimeoutMs', 'cookie', 'onError', 'requestProperty'];
+/** Properties Express, cookie-parser or this package already put on the request. */
+const TAKEN_REQUEST_PROPERTIES = new Set([
+  'app', 'baseUrl', 'body', 'cookies', 'fresh', 'headers', 'host', 'hostname', 'ip', 'ips', 'method', 'originalUrl', 'params',
+  'path', 'protocol', 'query', 'res', 'route', 'secret', 'secure', 'signedCookies', 'stale', 'subdomains', 'url', 'xhr',
+  'sessionErrorCode', '__proto__', 'constructor', 'prototype',
+]);
 const COOKIE_KEYS = ['name', 'secure', 'sameSite', 'path', 'domain'];
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -106,33 +122,6 @@ export function checkKeys(given: object, allowed: string[], where: string, calle
     const hint = closest(key, allowed);
     fail(`${caller}received an unsupported option \`${where}${key}\`.${hint ? ` Did you mean \`${where}${hint}\`?` : ` Supported: ${allowed.join(', ')}.`}`);
   }
-}
-
-/** The allowed name `key` is a likely typo of: same letters in another case, or at most 2 edits away. */
-function closest(key: string, allowed: string[]): string | undefined {
-  const lower = key.toLowerCase();
-  const sameCase = allowed.find((name) => name.toLowerCase() === lower);
-  if (sameCase) return sameCase;
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const name of allowed) {
-    const distance = editDistance(lower, name.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [name, distance];
-  }
-  return best;
-}
-
-/** Levenshtein distance between two short strings. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /** One year: no session timeout is longer; a larger value is almost certainly milliseconds. */
@@ -177,6 +166,10 @@ export function parseOptions(options: SessionManagerOptions): Config {
     fail(`\`storeTimeoutMs\` must be a whole number of milliseconds from 1 to 60000; received ${JSON.stringify(storeTimeoutMs)}.`);
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') fail('`onError` must be a function.');
+  const requestProperty = options.requestProperty ?? 'session';
+  if (typeof requestProperty !== 'string' || !/^[A-Za-z_$][\w$]{0,63}$/.test(requestProperty) || TAKEN_REQUEST_PROPERTIES.has(requestProperty)) {
+    fail(`\`requestProperty\` must be a free identifier for the request, such as 'account'; received ${JSON.stringify(requestProperty)}.`);
+  }
   return Object.freeze({
     redis,
     idleMs,
@@ -186,6 +179,7 @@ export function parseOptions(options: SessionManagerOptions): Config {
     storeTimeoutMs,
     cookie: parseCookie(options.cookie ?? {}),
     onError: options.onError && reportSafely(options.onError),
+    requestProperty,
   });
 }
 

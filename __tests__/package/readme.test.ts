@@ -57,18 +57,26 @@ test('the README has its TypeScript examples (quick start, Express 4, core, befo
   expect(readme).toMatch(/Express 4/);
 });
 
+/**
+ * Blocks that load express-session's types are compiled in a program of their own: beside them the
+ * main entry's req.session type is refused (TS2717), which is why those blocks import ./core.
+ */
+const groupOf = (code: string): string => (/from 'express-session'/.test(code) ? 'with-express-session' : 'main');
+
 test.each(Object.keys(MODES) as (keyof typeof MODES)[])('every ```ts block of README.md type-checks as %s', async (mode) => {
-  const dir = join(projects.root, `readme-${mode}`);
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'package.json'), JSON.stringify(MODES[mode].packageJson));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: MODES[mode].compilerOptions, include: ['*.ts'] }));
-  writeFileSync(join(dir, 'users.ts'), USERS_STUB);
-  for (const { line, code } of blocks) {
-    // A block with no import or export (a declaration-merging snippet) is made a module, as it is in an app.
-    const isModule = /^(import|export) /m.test(code);
-    writeFileSync(join(dir, `readme-line-${line}.ts`), isModule ? code : `${code}\nexport {};\n`);
-  }
   const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
-  const outcome = await run(process.execPath, [tsc, '-p', dir], projects.root).then(() => 'compiled', (err: Error) => err.message);
-  expect(outcome).toBe('compiled');
+  for (const group of new Set(blocks.map(({ code }) => groupOf(code)))) {
+    const dir = join(projects.root, `readme-${mode}-${group}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(MODES[mode].packageJson));
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: MODES[mode].compilerOptions, include: ['*.ts'] }));
+    writeFileSync(join(dir, 'users.ts'), USERS_STUB);
+    for (const { line, code } of blocks.filter((block) => groupOf(block.code) === group)) {
+      // A block with no import or export (a declaration-merging snippet) is made a module, as it is in an app.
+      const isModule = /^(import|export) /m.test(code);
+      writeFileSync(join(dir, `readme-line-${line}.ts`), isModule ? code : `${code}\nexport {};\n`);
+    }
+    const outcome = await run(process.execPath, [tsc, '-p', dir], projects.root).then(() => 'compiled', (err: Error) => err.message);
+    expect(outcome).toBe('compiled');
+  }
 });

@@ -4,9 +4,14 @@
  * devDependencies `express4` (npm:express@^4) and `ioredis5` (npm:ioredis@^5). The package and
  * smoke tests are not repeated here. __tests__/compat checks that the mapping took effect.
  */
+const { projects, ...shared } = require('./jest.config.js');
+const integration = { ...projects.find((project) => project.displayName === 'integration') };
+delete integration.testPathIgnorePatterns;
+
 /** @type {import('jest').Config} */
 module.exports = {
-  ...require('./jest.config.js'),
+  ...shared,
+  ...integration,
   displayName: 'oldest peers',
   testMatch: ['<rootDir>/__tests__/*.test.ts', '<rootDir>/__tests__/compat/*.test.ts'],
   moduleNameMapper: {

@@ -44,6 +44,14 @@ const invalid: [string, unknown, RegExp][] = [
   ['a __Host- cookie with a domain', { redis, cookie: { name: '__Host-s', domain: 'example.com' } }, /`__Host-` cookie needs/],
   ['a __Host- cookie that may be insecure', { redis, cookie: { name: '__Host-s', secure: false } }, /`__Host-` cookie needs/],
   ['a relative cookie path', { redis, cookie: { path: 'app' } }, /`cookie\.path` must be a string starting with `\/`/],
+  ['a misspelling that is not only case', { redis, idleTimout: 5 }, /unsupported option `idleTimout`\. Did you mean `idleTimeout`\?/],
+  ['an absolute timeout shorter than the idle one', { redis, idleTimeout: 3600, absoluteTimeout: 600 },
+    /`absoluteTimeout` \(600 s\) is shorter than `idleTimeout` \(3600 s\).*set `absoluteTimeout` to at least 3600, or to false/],
+  ['an idle timeout longer than the default absolute one', { redis, idleTimeout: 86400 },
+    /`absoluteTimeout` \(28800 s \(the default\)\) is shorter than `idleTimeout` \(86400 s\)/],
+  ['an idle timeout in milliseconds', { redis, idleTimeout: 1_800_000 * 20, absoluteTimeout: false },
+    /`idleTimeout` is 36000000 seconds, more than a year\. The unit is seconds, not milliseconds: did you mean idleTimeout: 36000\?/],
+  ['an absolute timeout in milliseconds', { redis, absoluteTimeout: 86_400_000 }, /`absoluteTimeout` is 86400000 seconds, more than a year\. The unit is seconds/],
 ];
 
 test.each(invalid)('%s is refused with INVALID_OPTIONS', (_name, options, message) => {
@@ -67,4 +75,23 @@ test('an insecure cookie is an explicit opt-in that warns once', () => {
 test('requireSession() checks its own options', () => {
   const sessions = createSessionManager({ redis });
   expect(() => sessions.requireSession({ onReject: 'nope' } as never)).toThrow(/requireSession\(\) takes/);
+});
+
+test('requireSession() refuses an unknown option with INVALID_OPTIONS and says which one was meant', () => {
+  const sessions = createSessionManager({ redis });
+  let error: unknown;
+  try {
+    sessions.requireSession({ onRejct: () => undefined } as never);
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(SessionError);
+  expect((error as SessionError).code).toBe('INVALID_OPTIONS');
+  expect((error as SessionError).message).toBe('express-single-session: requireSession() received an unsupported option `onRejct`. Did you mean `onReject`?');
+  expect(() => sessions.requireSession({ redirect: '/login' } as never)).toThrow(/unsupported option `redirect`\. Supported: onReject\./);
+});
+
+test('timeouts up to a year, and an absolute timeout equal to the idle one, are accepted', () => {
+  expect(() => createSessionManager({ redis, idleTimeout: 365 * 24 * 3600, absoluteTimeout: false })).not.toThrow();
+  expect(() => createSessionManager({ redis, idleTimeout: 600, absoluteTimeout: 600 })).not.toThrow();
 });

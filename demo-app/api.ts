@@ -3,7 +3,7 @@
  * GET /api/session/events (Server-Sent Events), POST /api/logout. Every answer that is not a success
  * is `{ error: { code, message } }` with a stable code; bad JSON is a 400, never a 500.
  */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { SessionError, type Session, type SessionManager } from '../lib';
 import { checkSignIn } from './accounts';
 import { sameOriginWrites } from './security';
@@ -24,13 +24,19 @@ export function sendError(res: Response, status: number, code: string, message: 
   res.status(status).set('Cache-Control', 'no-store').json({ error: { code, message } });
 }
 
-/** Builds the /api router around the demo's session manager. */
-export function apiRouter(sessions: SessionManager): Router {
+/** Answers a sign-in refused by the attempt limits: 429 with Retry-After. */
+export function tooManyAttemptsJson(_req: Request, res: Response, retryAfter: number): void {
+  res.set('Retry-After', String(retryAfter));
+  sendError(res, 429, 'TOO_MANY_ATTEMPTS', `Too many failed sign-ins. Try again in ${retryAfter} s.`);
+}
+
+/** Builds the /api router around the demo's session manager; `signInLimits` guard POST /api/login. */
+export function apiRouter(sessions: SessionManager, signInLimits: RequestHandler[] = []): Router {
   const api = express.Router();
   api.use(sameOriginWrites((_req, res) => sendError(res, 403, 'CROSS_SITE_REQUEST', 'Requests from other sites are refused.')));
   api.use(express.json({ limit: '4kb' }));
 
-  api.post('/login', async (req, res, next) => {
+  api.post('/login', ...signInLimits, async (req, res, next) => {
     const body: unknown = req.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       return sendError(res, 400, 'INVALID_REQUEST', 'Send a JSON object { "username", "password" } with Content-Type: application/json.');

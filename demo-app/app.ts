@@ -9,9 +9,10 @@ import express, { type Express } from 'express';
 import type { Cluster, Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createSessionManager, type SessionError, type SessionManager } from '../lib';
-import { apiRouter } from './api';
-import { pagesRouter } from './pages';
+import { apiRouter, tooManyAttemptsJson } from './api';
+import { pagesRouter, tooManyAttemptsPage } from './pages';
 import { securityHeaders } from './security';
+import { DEFAULT_SIGN_IN_LIMITS, signInLimiters, type OnLimited, type SignInLimits } from './sign-in-limits';
 
 /** What {@link createDemoApp} needs. */
 export interface DemoAppOptions {
@@ -35,6 +36,8 @@ export interface DemoAppOptions {
   recentLoginSeconds?: number;
   /** Receives store failures the middleware absorbed (Redis down or slow). @default undefined */
   onError?: (error: SessionError) => void;
+  /** Failed sign-ins allowed per IP and per username, counted in the same Redis. @default DEFAULT_SIGN_IN_LIMITS */
+  signInLimits?: SignInLimits;
 }
 
 /** The demo app and the session manager behind it. */
@@ -47,7 +50,7 @@ export interface DemoApp {
 
 /** Builds the demo's Express app. Throws `INVALID_OPTIONS` (from the package) for bad timeouts. */
 export function createDemoApp(options: DemoAppOptions): DemoApp {
-  const { redis, secret, idleTimeout = 1800, absoluteTimeout = 28800, keyPrefix, pollSeconds = 30, onError } = options;
+  const { redis, secret, idleTimeout = 1800, absoluteTimeout = 28800, keyPrefix, pollSeconds = 30, onError, signInLimits = DEFAULT_SIGN_IN_LIMITS } = options;
   const { maxSessions = 1, onLimit = 'displace-oldest', recentLoginSeconds = 300 } = options;
   const registry = new Registry();
   const sessions = createSessionManager({ redis, idleTimeout, absoluteTimeout, keyPrefix, onError, maxSessions, onLimit, metrics: { registry } });
@@ -65,7 +68,8 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       next(err);
     }
   });
-  app.use('/api', apiRouter(sessions));
-  app.use(pagesRouter(sessions, { idleTimeout, absoluteTimeout, pollSeconds, maxSessions, onLimit, recentLoginSeconds }));
+  const limiters = (onLimited: OnLimited) => signInLimiters(redis, keyPrefix ?? 'ess:', signInLimits, onLimited);
+  app.use('/api', apiRouter(sessions, limiters(tooManyAttemptsJson)));
+  app.use(pagesRouter(sessions, { idleTimeout, absoluteTimeout, pollSeconds, maxSessions, onLimit, recentLoginSeconds }, limiters(tooManyAttemptsPage)));
   return { app, sessions, registry };
 }

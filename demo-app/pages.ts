@@ -3,7 +3,7 @@
  * POST /logout. A browser without a live session is sent to /login with the reason taken from
  * `req.sessionErrorCode`, so a displaced or expired session gets its own banner.
  */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { SessionError, type SessionManager } from '../lib';
 import { checkSignIn } from './accounts';
 import { devicesPanel, devicesRouter } from './devices';
@@ -22,8 +22,15 @@ export interface PageSettings {
   recentLoginSeconds: number;
 }
 
-/** Builds the router of the HTML pages. */
-export function pagesRouter(sessions: SessionManager, settings: PageSettings): Router {
+/** Answers a sign-in form refused by the attempt limits: the form again, 429, with Retry-After. */
+export function tooManyAttemptsPage(req: Request, res: Response, retryAfter: number): void {
+  const { username } = (req.body ?? {}) as Record<string, unknown>;
+  res.set('Retry-After', String(retryAfter));
+  sendPage(res, 429, signInPage({ error: `Too many failed sign-ins. Try again in ${retryAfter} seconds.`, username: typeof username === 'string' ? username : '' }));
+}
+
+/** Builds the router of the HTML pages; `signInLimits` guard POST /login. */
+export function pagesRouter(sessions: SessionManager, settings: PageSettings, signInLimits: RequestHandler[] = []): Router {
   const pages = express.Router();
   pages.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -50,7 +57,7 @@ export function pagesRouter(sessions: SessionManager, settings: PageSettings): R
     sendPage(res, 200, signInPage({ reason, rejectsPastLimit }));
   });
 
-  pages.post('/login', async (req, res, next) => {
+  pages.post('/login', ...signInLimits, async (req, res, next) => {
     const { username, password } = (req.body ?? {}) as Record<string, unknown>;
     const check = checkSignIn(username, password);
     if ('refusal' in check) {

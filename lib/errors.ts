@@ -45,8 +45,12 @@ const STATUS: Record<SessionErrorCode, number> = {
   HEADERS_SENT: 500,
 };
 
-/** The default message for each request outcome, safe to show to end users. */
-export const DEFAULT_MESSAGES: Partial<Record<SessionErrorCode, string>> = {
+/**
+ * The user-facing message of every code: what `requireSession()` and `errorHandler()` answer in
+ * `{ error: { code, message } }`. Safe to show to end users (the 500 codes say nothing about the
+ * server); key your own texts or translations by `code` instead of parsing messages.
+ */
+export const USER_MESSAGES: Readonly<Record<SessionErrorCode, string>> = Object.freeze({
   SESSION_MISSING: 'You are not signed in.',
   SESSION_INVALID: 'Your session cookie is not valid. Please sign in again.',
   SESSION_EXPIRED: 'Your session has expired. Please sign in again.',
@@ -55,7 +59,11 @@ export const DEFAULT_MESSAGES: Partial<Record<SessionErrorCode, string>> = {
   SESSION_LIMIT_REACHED: 'You are already signed in elsewhere. Sign out there first.',
   REAUTHENTICATION_REQUIRED: 'Please confirm your password to continue.',
   SESSION_STORE_UNAVAILABLE: 'The session service is unavailable. Please try again shortly.',
-};
+  INVALID_OPTIONS: 'Something went wrong on our side. Please try again later.',
+  INVALID_ARGUMENT: 'The request could not be processed.',
+  MISCONFIGURED: 'Something went wrong on our side. Please try again later.',
+  HEADERS_SENT: 'Something went wrong on our side. Please try again later.',
+});
 
 /**
  * An error raised by express-single-session.
@@ -71,7 +79,7 @@ export class SessionError extends Error {
   readonly status: number;
 
   constructor(code: SessionErrorCode, message?: string, options?: { cause?: unknown }) {
-    super(`express-single-session: ${message ?? DEFAULT_MESSAGES[code] ?? code}`, options);
+    super(`express-single-session: ${message ?? USER_MESSAGES[code]}`, options);
     this.name = 'SessionError';
     this.code = code;
     this.status = STATUS[code];

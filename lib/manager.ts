@@ -4,7 +4,7 @@
  * `EventEmitter`; see `SessionEvents` for what it emits.
  */
 import { EventEmitter } from 'node:events';
-import type { Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { createCookieJar } from './cookie';
 import { SessionError } from './errors';
 import { emitSafely, type SessionEventSource } from './events';
@@ -12,8 +12,9 @@ import { createLiveEvents, type LiveEventsOptions } from './live/events-handler'
 import { createLiveRegistry } from './live/registry';
 import { createManagement, type RevokeUserOptions, type ScannedSession, type SessionListing } from './management';
 import { registerMetrics } from './metrics';
-import { createGuard, createRecentLoginGuard, createResolver, type RequireSessionOptions } from './middleware';
+import { createGuard, createRecentLoginGuard, createResolver, sessionOf, type RequireSessionOptions } from './middleware';
 import { parseOptions, type SessionManagerOptions } from './options';
+import { createErrorHandler } from './respond';
 import type { Session, SessionData } from './session';
 import { createSignIn } from './sign-in';
 import { createStore } from './store/store';
@@ -25,6 +26,17 @@ export interface SessionManager extends SessionEventSource {
   middleware(): RequestHandler;
   /** Lets only requests with a live session through; others get JSON 401 (or 503 when Redis is unavailable). */
   requireSession(options?: RequireSessionOptions): RequestHandler;
+  /**
+   * Express error middleware, mounted after the routes: answers any `SessionError` (a rejected
+   * `login()`, `MISCONFIGURED`, ...) exactly as `requireSession()` does, and passes every other error on.
+   */
+  errorHandler(): ErrorRequestHandler;
+  /**
+   * The request's session, typed non-null, for handlers behind `requireSession()`:
+   * `const session = sessions.sessionOf(req)`. Throws `MISCONFIGURED` when the request has no
+   * session (the handler is not behind `requireSession()`). Works the same with `express-single-session/core`.
+   */
+  sessionOf(req: Request): Session;
   /**
    * Lets only sessions whose user proved who they are within `maxAgeSeconds` (sign-in or `reauthenticate()`)
    * through; others get 401 `REAUTHENTICATION_REQUIRED` (requests without a session get what `requireSession()` gives).
@@ -74,7 +86,7 @@ export interface SessionManager extends SessionEventSource {
  * const sessions = createSessionManager({ redis: new Redis() });
  * app.use(cookieParser(process.env.SESSION_SECRET));
  * app.use(sessions.middleware());
- * app.get('/me', sessions.requireSession(), (req, res) => res.json({ userId: req.session!.userId }));
+ * app.get('/me', sessions.requireSession(), (req, res) => res.json({ userId: sessions.sessionOf(req).userId }));
  */
 export function createSessionManager(options: SessionManagerOptions): SessionManager {
   const config = parseOptions(options);
@@ -113,8 +125,10 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
 
   const methods: Omit<SessionManager, keyof SessionEventSource> = {
     middleware: () => resolver,
-    requireSession: (guardOptions) => createGuard(guardOptions),
-    requireRecentLogin: (maxAgeSeconds, guardOptions) => createRecentLoginGuard(maxAgeSeconds, guardOptions),
+    requireSession: (guardOptions) => createGuard(guardOptions, config.requestProperty),
+    requireRecentLogin: (maxAgeSeconds, guardOptions) => createRecentLoginGuard(maxAgeSeconds, guardOptions, config.requestProperty),
+    errorHandler: () => createErrorHandler(),
+    sessionOf: (req) => sessionOf(req, config.requestProperty),
     login: reported('login', signIn.login),
     logout: reported('logout', signIn.logout),
     reauthenticate: reported('reauthenticate', signIn.reauthenticate),

@@ -1,21 +1,22 @@
 /**
  * The request path: `resolveSession` attaches `req.session` (or null and a reason) in at most one
- * Redis round trip (read-only for event streams, which are not activity), and `requireSession` turns a
- * missing session into a JSON 401 or 503.
+ * Redis round trip, and `requireSession` turns a missing session into a JSON 401 or 503.
  * Changed session data is written before the response ends (`autoSave`).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { CookieJar } from './cookie';
-import { DEFAULT_MESSAGES, SessionError, statusOf, type SessionErrorCode } from './errors';
-import type { Config } from './options';
-import { ActiveSession, changesOf, createSession, observedAt } from './session';
+import { debug, startTimer } from './debug';
+import { SessionError, type SessionErrorCode } from './errors';
+import { checkKeys, type Config } from './options';
+import { answer } from './respond';
+import { ActiveSession, changesOf, createSession, observedAt, type Session } from './session';
 import type { SessionStore } from './store/store';
 
 const AUTO_SAVE = Symbol('express-single-session.autoSave');
 
 /** What the resolver tells the manager about each request (for events and metrics). */
 export interface ResolverHooks {
-  /** Every request's outcome; `ref`-less codes come from the cookie alone. */
+  /** Every request's outcome. */
   outcome(code: 'OK' | SessionErrorCode): void;
   /** A store failure the middleware absorbed. */
   storeError(error: SessionError): void;
@@ -23,10 +24,10 @@ export interface ResolverHooks {
 
 /** Builds the middleware that resolves and refreshes the session of every request. */
 export function createResolver(config: Config, store: SessionStore, cookies: CookieJar, hooks: ResolverHooks): RequestHandler {
-  const { onError } = config;
-  const reject = (req: Request, code: SessionErrorCode, next: NextFunction): void => {
+  const { onError, requestProperty } = config;
+  const reject = (req: Request, code: SessionErrorCode, next: NextFunction, property: string): void => {
     hooks.outcome(code);
-    refuse(req, code, next);
+    refuse(req, code, next, property);
   };
 
   return function resolveSession(req: Request, res: Response, next: NextFunction): void {
@@ -39,33 +40,39 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
       return next(err);
     }
     if (typeof reading === 'string') {
+      debug('resolve', `${reading} (cookie)`);
       if (reading === 'SESSION_INVALID') cookies.clear(req, res);
-      return reject(req, reading, next);
+      return reject(req, reading, next, requestProperty);
     }
     const ref = reading;
+    const started = startTimer();
     // An event stream (`liveEvents()`, EventSource) is not activity: it reads the session without refreshing it.
     const lookup = isEventStream(req) ? store.peek(ref) : store.resolve(ref);
     lookup.then(
       (result) => {
         if (typeof result === 'string') {
+          debug('resolve', result, started);
           cookies.clear(req, res);
-          return reject(req, result, next);
+          return reject(req, result, next, requestProperty);
         }
         let session: ActiveSession;
         try {
           session = createSession(ref, store, config, result);
         } catch {
+          debug('resolve', 'SESSION_INVALID (stored data is not JSON)', started);
           cookies.clear(req, res);
-          return reject(req, 'SESSION_INVALID', next);
+          return reject(req, 'SESSION_INVALID', next, requestProperty);
         }
-        attach(req, res, session, onError);
+        debug('resolve', `ok session ${session.sessionId}`, started);
+        attach(req, res, session, onError, requestProperty);
         hooks.outcome('OK');
         next();
       },
       (err: SessionError) => {
+        debug('resolve', `SESSION_STORE_UNAVAILABLE: ${String(err.cause ?? err.message)}`, started);
         onError?.(err);
         hooks.storeError(err);
-        reject(req, 'SESSION_STORE_UNAVAILABLE', next);
+        reject(req, 'SESSION_STORE_UNAVAILABLE', next, requestProperty);
       },
     );
   };
@@ -77,45 +84,89 @@ function isEventStream(req: Request): boolean {
   return typeof accept === 'string' && accept.includes('text/event-stream');
 }
 
-function refuse(req: Request, code: SessionErrorCode, next: NextFunction): void {
-  req.session = null;
+function refuse(req: Request, code: SessionErrorCode, next: NextFunction, property: string): void {
+  setSessionOn(req, property, null);
   req.sessionErrorCode = code;
   next();
 }
 
 /** Puts a session on the request and makes sure its changes are saved before the response ends. */
-export function attach(req: Request, res: Response, session: ActiveSession, onError: Config['onError']): void {
-  req.session = session;
+export function attach(req: Request, res: Response, session: ActiveSession, onError: Config['onError'], property = 'session'): void {
+  setSessionOn(req, property, session);
   req.sessionErrorCode = null;
-  autoSave(req, res, onError);
+  autoSave(req, res, onError, property);
 }
 
-function autoSave(req: Request, res: Response, onError: Config['onError']): void {
+/** This package's session on the request, under the manager's `requestProperty`; null when there is none. */
+export function sessionOn(req: Request, property = 'session'): ActiveSession | null {
+  const value = (req as unknown as Record<string, unknown>)[property];
+  return value instanceof ActiveSession ? value : null;
+}
+
+/** Puts the session (or null) on the request under the manager's `requestProperty`. */
+export function setSessionOn(req: Request, property: string, session: ActiveSession | null): void {
+  (req as unknown as Record<string, unknown>)[property] = session;
+}
+
+function autoSave(req: Request, res: Response, onError: Config['onError'], property: string): void {
   const carrier = res as Response & { [AUTO_SAVE]?: true };
   if (carrier[AUTO_SAVE]) return;
   carrier[AUTO_SAVE] = true;
   const end = res.end;
   res.end = function endAfterSave(this: Response, ...args: unknown[]) {
     res.end = end;
-    const session = req.session;
+    const session = sessionOn(req, property);
+    // Once the response is out, watch for later changes, unless this session's data was already reported.
+    const finish = (watch: boolean): Response => {
+      const result = (end as (...a: unknown[]) => Response).apply(this, args);
+      if (watch && session instanceof ActiveSession && onError) setImmediate(reportLateChanges, session, onError);
+      return result;
+    };
     let pending = false;
     if (session instanceof ActiveSession) {
       try {
         pending = changesOf(session) !== null;
       } catch (err) {
         onError?.(err as SessionError);
+        return finish(false);
       }
     }
-    if (!pending) return (end as (...a: unknown[]) => Response).apply(this, args);
-    (session as ActiveSession).save().then(
-      () => (end as (...a: unknown[]) => Response).apply(this, args),
-      (err: SessionError) => {
-        onError?.(err);
-        (end as (...a: unknown[]) => Response).apply(this, args);
-      },
-    );
+    if (!pending) return finish(true);
+    const started = startTimer();
+    (session as ActiveSession).save().then(() => {
+      debug('save', `ok session ${(session as ActiveSession).sessionId}`, started);
+      finish(true);
+    }, (err: SessionError) => {
+      debug('save', `${err.code}: changes not saved, session ${(session as ActiveSession).sessionId}`, started);
+      onError?.(notSaved(err));
+      finish(false);
+    });
     return this;
   } as Response['end'];
+}
+
+/** A refused save, said as what it means for the app: its changes are lost. The code stays the outcome's. */
+function notSaved(err: SessionError): SessionError {
+  if (err.code !== 'SESSION_EXPIRED' && err.code !== 'SESSION_DISPLACED') return err;
+  const why = err.code === 'SESSION_EXPIRED' ? 'the session ended (expired, logged out or revoked)' : 'a newer sign-in of the user displaced the session';
+  return new SessionError(err.code, `changes to req.session were not saved: ${why} during the request.`, { cause: err });
+}
+
+/**
+ * Reports changes made to the session after its response ended (they can no longer be saved),
+ * checked once the callbacks queued by the end of the response have run.
+ */
+function reportLateChanges(session: ActiveSession, onError: NonNullable<Config['onError']>): void {
+  let changes;
+  try {
+    changes = changesOf(session);
+  } catch (err) {
+    return onError(err as SessionError);
+  }
+  if (!changes) return;
+  const fields = [...changes.set.map(([name]) => name), ...changes.remove].join(', ');
+  onError(new SessionError('HEADERS_SENT', `req.session was changed after the response ended (${fields}); the change was not saved. `
+    + 'Change the session before sending the response, or await req.session.save() before it.'));
 }
 
 /** Options of `requireSession()`. */
@@ -125,13 +176,14 @@ export interface RequireSessionOptions {
 }
 
 /** Builds the guard for protected routes. */
-export function createGuard(options: RequireSessionOptions = {}): RequestHandler {
+export function createGuard(options: RequireSessionOptions = {}, property = 'session'): RequestHandler {
   if (options === null || typeof options !== 'object' || (options.onReject !== undefined && typeof options.onReject !== 'function')) {
     throw new SessionError('INVALID_OPTIONS', 'requireSession() takes `{ onReject?: (req, res, error) => void }`.');
   }
+  checkKeys(options, ['onReject'], '', 'requireSession() ');
   const { onReject } = options;
   return function requireSession(req: Request, res: Response, next: NextFunction): void {
-    if (req.session) return next();
+    if (sessionOn(req, property)) return next();
     const code = req.sessionErrorCode;
     if (!code) return next(new SessionError('MISCONFIGURED', 'mount sessions.middleware() before sessions.requireSession().'));
     if (onReject) return onReject(req, res, new SessionError(code));
@@ -139,30 +191,30 @@ export function createGuard(options: RequireSessionOptions = {}): RequestHandler
   };
 }
 
-/** Answers a refused request as JSON: the status, `{ error: { code, message } }`, no caching. */
-function answer(res: Response, code: SessionErrorCode): void {
-  res.status(statusOf(code)).set('Cache-Control', 'no-store');
-  if (code === 'SESSION_STORE_UNAVAILABLE') res.set('Retry-After', '1');
-  res.json({ error: { code, message: DEFAULT_MESSAGES[code] } });
+/** The request's session for a handler behind `requireSession()`; throws `MISCONFIGURED` when there is none. */
+export function sessionOf(req: Request, property = 'session'): Session {
+  const session = sessionOn(req, property);
+  if (session) return session as unknown as Session;
+  throw new SessionError('MISCONFIGURED', 'sessionOf(req) found no session on this request: put sessions.requireSession() before the handler (and sessions.middleware() before both).');
 }
 
 /**
  * Builds the step-up guard: only sessions whose user proved who they are within `maxAgeSeconds`
  * (sign-in or `reauthenticate()`) pass; others get 401 `REAUTHENTICATION_REQUIRED`.
  */
-export function createRecentLoginGuard(maxAgeSeconds: number, options: RequireSessionOptions = {}): RequestHandler {
+export function createRecentLoginGuard(maxAgeSeconds: number, options: RequireSessionOptions = {}, property = 'session'): RequestHandler {
   if (typeof maxAgeSeconds !== 'number' || !Number.isFinite(maxAgeSeconds) || maxAgeSeconds <= 0) {
     throw new SessionError('INVALID_OPTIONS', `requireRecentLogin() needs a positive number of seconds; received ${JSON.stringify(maxAgeSeconds)}.`);
   }
   const maxAgeMs = maxAgeSeconds * 1000;
-  const guard = createGuard(options);
+  const guard = createGuard(options, property);
   const { onReject } = options;
   return function requireRecentLogin(req: Request, res: Response, next: NextFunction): void {
     guard(req, res, (err?: unknown) => {
       if (err) return next(err);
-      const session = req.session!;
+      const session = sessionOn(req, property)!;
       // Both times come from Redis's clock: the age needs no agreement between app and Redis clocks.
-      if (observedAt(session as unknown as ActiveSession) - session.authenticatedAt.getTime() <= maxAgeMs) return next();
+      if (observedAt(session) - session.authenticatedAt.getTime() <= maxAgeMs) return next();
       if (onReject) return onReject(req, res, new SessionError('REAUTHENTICATION_REQUIRED'));
       answer(res, 'REAUTHENTICATION_REQUIRED');
     });

@@ -7,6 +7,7 @@ import type { RedisAdapter } from './clients/adapter';
 import { ioredisAdapter, isIoredis } from './clients/ioredis';
 import { SessionError } from './errors';
 import { createUserTagger, type UserTagger } from './token';
+import { closest } from './suggest';
 
 /** Cookie settings. Secure defaults: HttpOnly always, SameSite=Lax, Path=/, Secure on HTTPS. */
 export interface CookieOptions {
@@ -48,11 +49,13 @@ export interface SessionManagerOptions {
   redis: Redis | Cluster;
   /**
    * Idle timeout in seconds: a session unused this long ends. Every authenticated request refreshes it.
+   * At most one year (a larger value is refused: the unit is seconds, not milliseconds).
    * @default 1800
    */
   idleTimeout?: number;
   /**
    * Absolute lifetime in seconds, however active the session is; `false` turns it off.
+   * At least `idleTimeout` and at most one year.
    * @default 28800
    */
   absoluteTimeout?: number | false;
@@ -138,8 +141,17 @@ export interface SessionManagerOptions {
    */
   maxDataFields?: number;
   /**
-   * Called with every store failure the middleware absorbs (Redis down or slow) and with data
-   * that could not be auto-saved, so the app can log it. Never receives the secret token.
+   * The request property the session is put on. Change it only to run beside another library
+   * that owns `req.session` (express-session during a migration), e.g. `'account'`; then import
+   * from `express-single-session/core` and read the session with `sessions.sessionOf(req)`.
+   * @default 'session'
+   */
+  requestProperty?: string;
+  /**
+   * Called with every store failure the middleware absorbs (Redis down or slow) and with every
+   * session change that was not saved (the session ended during the request: `SESSION_EXPIRED`,
+   * `SESSION_DISPLACED`; a change made after the response ended: `HEADERS_SENT`), so the app can
+   * log it. Never receives the secret token.
    * @default undefined
    */
   onError?: (error: SessionError) => void;
@@ -168,34 +180,52 @@ export interface Config {
   readonly maxDataBytes: number;
   readonly maxDataFields: number;
   readonly onError?: (error: SessionError) => void;
+  /** Where the session goes on the request: `req[requestProperty]`. */
+  readonly requestProperty: string;
 }
 
 const TOP_LEVEL = [
   'redis', 'idleTimeout', 'absoluteTimeout', 'touchAfter', 'localCache', 'indexTtlFactor', 'keyPrefix', 'storeTimeoutMs', 'cookie', 'onError',
-  'maxSessions', 'onLimit', 'recordClient', 'waitForReplicas', 'metrics', 'userTagSecret', 'maxDataBytes', 'maxDataFields',
+  'maxSessions', 'onLimit', 'recordClient', 'waitForReplicas', 'metrics', 'userTagSecret', 'maxDataBytes', 'maxDataFields', 'requestProperty',
 ];
 /** The most sessions one user may hold. */
 export const MAX_SESSIONS_LIMIT = 1000;
 const COOKIE_KEYS = ['name', 'secure', 'sameSite', 'path', 'domain', 'persistent'];
 const MIN_TAG_SECRET = 32;
+/** Properties Express, cookie-parser or this package already put on the request. */
+const TAKEN_REQUEST_PROPERTIES = new Set([
+  'app', 'baseUrl', 'body', 'cookies', 'fresh', 'headers', 'host', 'hostname', 'ip', 'ips', 'method', 'originalUrl', 'params',
+  'path', 'protocol', 'query', 'res', 'route', 'secret', 'secure', 'signedCookies', 'stale', 'subdomains', 'url', 'xhr',
+  'sessionErrorCode', '__proto__', 'constructor', 'prototype',
+]);
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function fail(message: string): never {
   throw new SessionError('INVALID_OPTIONS', message);
 }
 
-function checkKeys(given: object, allowed: string[], where: string): void {
+/**
+ * Refuses any key of `given` not in `allowed`, suggesting the option the caller most likely meant.
+ * `where` prefixes nested names (`cookie.`); `caller` names the function in the message.
+ */
+export function checkKeys(given: object, allowed: string[], where: string, caller = ''): void {
   for (const key of Object.keys(given)) {
     if (allowed.includes(key)) continue;
-    const hint = allowed.find((name) => name.toLowerCase() === key.toLowerCase());
-    fail(`received an unsupported option \`${where}${key}\`.${hint ? ` Did you mean \`${where}${hint}\`?` : ` Supported: ${allowed.join(', ')}.`}`);
+    const hint = closest(key, allowed);
+    fail(`${caller}received an unsupported option \`${where}${key}\`.${hint ? ` Did you mean \`${where}${hint}\`?` : ` Supported: ${allowed.join(', ')}.`}`);
   }
 }
+
+/** One year: no session timeout is longer; a larger value is almost certainly milliseconds. */
+const YEAR_SECONDS = 365 * 24 * 3600;
 
 function seconds(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     fail(`\`${name}\` must be a positive number of seconds; received ${JSON.stringify(value)}.`);
+  }
+  if (value > YEAR_SECONDS) {
+    fail(`\`${name}\` is ${value} seconds, more than a year. The unit is seconds, not milliseconds: did you mean ${name}: ${Math.round(value / 1000)}?`);
   }
   return Math.max(1, Math.round(value * 1000));
 }
@@ -207,6 +237,11 @@ export function parseOptions(options: SessionManagerOptions): Config {
   const redis = adapterFor(options.redis);
   const idleMs = seconds(options.idleTimeout, 'idleTimeout', 1_800_000);
   const absoluteMs = options.absoluteTimeout === false ? 0 : seconds(options.absoluteTimeout, 'absoluteTimeout', 28_800_000);
+  if (absoluteMs > 0 && absoluteMs < idleMs) {
+    const given = options.absoluteTimeout === undefined ? ' (the default)' : '';
+    fail(`\`absoluteTimeout\` (${absoluteMs / 1000} s${given}) is shorter than \`idleTimeout\` (${idleMs / 1000} s), so the idle timeout could never apply. `
+      + `Both are in seconds: set \`absoluteTimeout\` to at least ${idleMs / 1000}, or to false for no absolute limit.`);
+  }
   const touchAfter = options.touchAfter ?? idleMs / 100_000;
   if (typeof touchAfter !== 'number' || !Number.isFinite(touchAfter) || touchAfter < 0 || touchAfter * 1000 >= idleMs) {
     fail(`\`touchAfter\` must be a number of seconds from 0 (refresh on every request) to less than \`idleTimeout\`; received ${JSON.stringify(touchAfter)}.`);
@@ -224,6 +259,10 @@ export function parseOptions(options: SessionManagerOptions): Config {
     fail(`\`storeTimeoutMs\` must be a whole number of milliseconds from 1 to 60000; received ${JSON.stringify(storeTimeoutMs)}.`);
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') fail('`onError` must be a function.');
+  const requestProperty = options.requestProperty ?? 'session';
+  if (typeof requestProperty !== 'string' || !/^[A-Za-z_$][\w$]{0,63}$/.test(requestProperty) || TAKEN_REQUEST_PROPERTIES.has(requestProperty)) {
+    fail(`\`requestProperty\` must be a free identifier for the request, such as 'account'; received ${JSON.stringify(requestProperty)}.`);
+  }
   const { maxSessions = 1, onLimit = 'displace-oldest', recordClient = true } = options;
   if (typeof maxSessions !== 'function') checkMaxSessions(maxSessions, fail);
   if (onLimit !== 'displace-oldest' && onLimit !== 'reject-new') fail(`\`onLimit\` must be 'displace-oldest' or 'reject-new'; received ${JSON.stringify(onLimit)}.`);
@@ -251,6 +290,7 @@ export function parseOptions(options: SessionManagerOptions): Config {
     userTagOf: createUserTagger(userTagSecret),
     maxDataBytes: limit(options.maxDataBytes, 'maxDataBytes', 32_768),
     maxDataFields: limit(options.maxDataFields, 'maxDataFields', 256),
+    requestProperty,
   });
 }
 

@@ -5,7 +5,7 @@
  * that change different fields both keep their change. Names the package needs and data over the
  * size limits (lib/session-data.ts) are refused loudly, never dropped.
  */
-import { SessionError, type SessionErrorCode } from './errors';
+import { SessionError } from './errors';
 import { checkMergedLimits, encodeField, refuseName, RESERVED, type DataLimits } from './session-data';
 import type { SessionStore, StoredSession } from './store/store';
 import type { SessionRef, UserTagger } from './token';
@@ -202,16 +202,4 @@ export function changesOf(session: ActiveSession): { set: [string, string][]; re
   if (set.length === 0 && remove.length === 0) return null;
   checkMergedLimits(saved, set, remove, policy);
   return { set, remove };
-}
-
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Express {
-    interface Request {
-      /** The live session, or null when the request has none (see `sessionErrorCode`). Set by `sessions.middleware()`. */
-      session: Session | null;
-      /** Why `session` is null (`SESSION_MISSING`, `SESSION_EXPIRED`, ...); null when there is a session. */
-      sessionErrorCode: SessionErrorCode | null;
-    }
-  }
 }

@@ -9,9 +9,10 @@ import type { Request, Response } from 'express';
 import type { CookieJar } from './cookie';
 import { SessionError } from './errors';
 import { emitSafely } from './events';
-import { attach } from './middleware';
+import { debug, startTimer } from './debug';
+import { attach, sessionOn, setSessionOn } from './middleware';
 import { checkMaxSessions, type Config } from './options';
-import { ActiveSession, createSession, encodeData, rebind, refOf, type Session, type SessionData } from './session';
+import { createSession, encodeData, rebind, refOf, type Session, type SessionData } from './session';
 import type { SessionStore } from './store/store';
 import { issueToken, type SessionRef } from './token';
 import { checkUserId } from './user-id';
@@ -48,14 +49,16 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       const { cookieValue, ref } = issueToken(userId, config.userTagOf);
       const sessionId = randomUUID();
       // The browser's current session ends with this sign-in: its cookie is about to be replaced.
-      const previous = req.session instanceof ActiveSession ? req.session : null;
+      const previous = sessionOn(req, config.requestProperty);
       const previousRef = previous ? refOf(previous) : null;
       const sameUser = previousRef !== null && previousRef.userTag === ref.userTag;
       const userAgent = config.recordClient ? (req.get('user-agent') ?? '').slice(0, MAX_USER_AGENT) || null : null;
       const ip = config.recordClient ? req.ip ?? null : null;
+      const started = startTimer();
       const stored = await store.login(ref, {
         userId, sessionId, maxSessions, onLimit: config.onLimit, previousTokenHash: sameUser ? previousRef.tokenHash : null, userAgent, ip, data: entries,
       });
+      debug('login', typeof stored === 'string' ? stored : `ok session ${sessionId}`, started);
       if (stored === 'SESSION_LIMIT_REACHED') {
         emitSafely(events, 'limit', { userId, sessionId: null });
         throw new SessionError('SESSION_LIMIT_REACHED');
@@ -79,13 +82,13 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
         absoluteDeadline: stored.absoluteDeadline,
         data: new Map(entries),
       });
-      attach(req, res, session, config.onError);
+      attach(req, res, session, config.onError, config.requestProperty);
       return session as unknown as Session;
     },
 
     async logout(req: Request, res: Response): Promise<void> {
       let ref: SessionRef | null = null;
-      const session = req.session instanceof ActiveSession ? req.session : null;
+      const session = sessionOn(req, config.requestProperty);
       if (session) ref = refOf(session);
       else {
         const reading = cookies.read(req);
@@ -93,8 +96,10 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       }
       // The server side first: a cookie cleared while Redis still holds the session would look signed out
       // in this browser while a copy of the cookie keeps working elsewhere.
+      const started = startTimer();
       const ended = ref ? await store.logout(ref) : false;
-      req.session = null;
+      debug('logout', ref ? (ended ? 'ok' : 'no live session') : 'no session', started);
+      setSessionOn(req, config.requestProperty, null);
       req.sessionErrorCode = 'SESSION_MISSING';
       if (ended) emitSafely(events, 'logout', { userId: session?.userId ?? null, sessionId: session?.sessionId ?? null });
       if (res.headersSent) {
@@ -104,8 +109,8 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
     },
 
     async reauthenticate(req: Request, res: Response): Promise<Session> {
-      const session = req.session;
-      if (!(session instanceof ActiveSession)) {
+      const session = sessionOn(req, config.requestProperty);
+      if (!session) {
         throw new SessionError(req.sessionErrorCode ?? 'MISCONFIGURED', 'reauthenticate() needs a request with a live session (mount sessions.middleware() and call it for a signed-in request).');
       }
       refuseIfSent(res, 'reauthenticate');
@@ -113,7 +118,7 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       const { cookieValue, ref } = issueToken(session.userId, config.userTagOf);
       const outcome = await store.reauthenticate(from, ref);
       if (typeof outcome === 'string') {
-        req.session = null;
+        setSessionOn(req, config.requestProperty, null);
         req.sessionErrorCode = outcome;
         cookies.clear(req, res);
         throw new SessionError(outcome);

@@ -30,9 +30,13 @@ export interface AppProcess {
 }
 
 /** Starts one app process on its own Redis client and waits until it listens. */
-export function startAppProcess(redis: RedisTarget, { keyPrefix, storeTimeoutMs = 1000 }: { keyPrefix: string; storeTimeoutMs?: number }): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['-r', join(FIXTURES, 'ts-require.js'), join(FIXTURES, 'app-process.ts')], {
-    env: { ...process.env, ESS_REDIS: JSON.stringify(redis), ESS_KEY_PREFIX: keyPrefix, ESS_STORE_TIMEOUT: String(storeTimeoutMs) },
+export function startAppProcess(
+  redis: RedisTarget,
+  { keyPrefix, storeTimeoutMs = 1000, env = {} }: { keyPrefix: string; storeTimeoutMs?: number; env?: NodeJS.ProcessEnv },
+): Promise<AppProcess> {
+  // tsx loads the TypeScript sources directly (Jest's transform does not reach child processes).
+  const child = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, 'app-process.ts')], {
+    env: { ...process.env, ...env, ESS_REDIS: JSON.stringify(redis), ESS_KEY_PREFIX: keyPrefix, ESS_STORE_TIMEOUT: String(storeTimeoutMs) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -12,6 +12,8 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // The integration and e2e projects share one set of servers: the second project's setup finds it running.
+  if (globalThis.__ESS_SERVERS__) return;
   const [single, cluster] = await Promise.all([startRedis(), startCluster({ masters: 3 })]);
   process.env.ESS_TEST_REDIS_PORT = String(single.port);
   process.env.ESS_TEST_CLUSTER_PORTS = cluster.seeds.map((seed) => seed.port).join(',');

@@ -1,4 +1,6 @@
 /** Jest global teardown: stops what global-setup started. */
 export default async function globalTeardown(): Promise<void> {
-  for (const server of globalThis.__ESS_SERVERS__ ?? []) await server.destroy();
+  const servers = globalThis.__ESS_SERVERS__ ?? [];
+  globalThis.__ESS_SERVERS__ = undefined; // each project's teardown runs; the first one stops them
+  for (const server of servers) await server.destroy();
 }

@@ -15,7 +15,10 @@ import { join, resolve } from 'node:path';
 export const REPO = resolve(__dirname, '../..');
 
 /** The packages a consumer app brings itself, linked from the repo's node_modules. */
-const CONSUMER_DEPENDENCIES = ['express', 'ioredis', 'cookie-parser', '@types/node', '@types/express', '@types/cookie-parser'];
+const CONSUMER_DEPENDENCIES = [
+  'express', 'ioredis', 'cookie-parser', 'express-session', 'express-rate-limit', 'rate-limit-redis', 'passport', 'passport-local',
+  '@types/node', '@types/express', '@types/cookie-parser', '@types/express-session', '@types/passport', '@types/passport-local',
+];
 
 /** The packed and installed package, and the folder holding the consumer projects. */
 export interface ConsumerProjects {
@@ -66,14 +69,16 @@ export async function createConsumerProjects(): Promise<ConsumerProjects> {
   }
 }
 
-/** What `npm pack` must ship: each lib module's JavaScript and types, the ESM entry, README, LICENSE, package.json. */
+/** What `npm pack` must ship: each lib module's JavaScript and types, the ESM entries, README, LICENSE, package.json. */
 export function expectedPackedFiles(): string[] {
-  const modules = (readdirSync(join(REPO, 'lib'), { recursive: true }) as string[])
-    .map((file) => file.split('\\').join('/'))
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'));
-  const dist = modules.flatMap((file) => {
+  const files = (readdirSync(join(REPO, 'lib'), { recursive: true }) as string[]).map((file) => file.split('\\').join('/'));
+  const modules = files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')).flatMap((file) => {
     const base = file.slice(0, -'.ts'.length);
     return [`dist/${base}.js`, `dist/${base}.d.ts`];
   });
-  return [...dist, 'dist/index.mjs', 'dist/index.d.mts', 'LICENSE', 'README.md', 'package.json'].sort();
+  const esmEntries = files.filter((file) => file.endsWith('.mts')).flatMap((file) => {
+    const base = file.slice(0, -'.mts'.length);
+    return [`dist/${base}.mjs`, `dist/${base}.d.mts`];
+  });
+  return [...modules, ...esmEntries, 'LICENSE', 'README.md', 'package.json'].sort();
 }

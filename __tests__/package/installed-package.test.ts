@@ -65,7 +65,7 @@ describe('a user project that installed the tarball', () => {
   test('works from CommonJS (require)', async () => {
     const seen = await runApp('cjs/app.cjs');
     expectWorkingSessions(seen);
-    expect(seen.exportNames).toEqual(['SessionError', 'createSessionManager']);
+    expect(seen.exportNames).toEqual(['SessionError', 'USER_MESSAGES', 'createSessionManager']);
   });
 
   test('works from an ES module (import), sharing one SessionError class with require', async () => {
@@ -82,5 +82,26 @@ describe('a user project that installed the tarball', () => {
     const seen = await runApp('ts/app.js');
     expectWorkingSessions(seen);
     expect(seen.signedIn.body).toMatchObject({ cartThroughRequire: ['apple'], reason: null });
+  });
+});
+
+describe('an app that also has @types/express-session (strict, skipLibCheck: false)', () => {
+  const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
+
+  test('type-checks through express-single-session/core with sessionOf(req), as ESM and as CommonJS', async () => {
+    await run(process.execPath, [tsc, '-p', 'coexist'], projects.root);
+    await run(process.execPath, [tsc, '-p', 'coexist/tsconfig.commonjs.json'], projects.root);
+  });
+
+  test('is refused with TS2717 through the main entry, which types req.session as ours (why core exists)', async () => {
+    const failure = await run(process.execPath, [tsc, '-p', 'clash'], projects.root).then(() => null, (err: Error) => err.message);
+    expect(failure).toMatch(/error TS2717: Subsequent property declarations must have the same type\.\s+Property 'session'/);
+  });
+
+  test('core and the main entry share one module instance', async () => {
+    const script = "const a = require('express-single-session'); const b = require('express-single-session/core');"
+      + "import('express-single-session/core').then((c) => console.log(JSON.stringify([a.SessionError === b.SessionError, c.SessionError === a.SessionError, Object.keys(b).sort()])))";
+    const { stdout } = await run(process.execPath, ['-e', script], projects.root);
+    expect(JSON.parse(stdout)).toEqual([true, true, ['SessionError', 'USER_MESSAGES', 'createSessionManager']]);
   });
 });

@@ -3,7 +3,7 @@
  * the session ended (displaced, revoked, signed out, or expired), without counting as activity.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { DEFAULT_MESSAGES, SessionError } from '../errors';
+import { SessionError, USER_MESSAGES } from '../errors';
 import { createGuard } from '../middleware';
 import { ActiveSession, refOf } from '../session';
 import type { EndReason, SessionStore } from '../store/store';
@@ -216,7 +216,7 @@ export function createLiveEvents(registry: LiveRegistry, store: SessionStore, ti
 /** The 503 a stream gets when Redis cannot be reached to subscribe or to check the session. */
 function unavailable(res: Response): void {
   const code = 'SESSION_STORE_UNAVAILABLE';
-  res.status(503).set({ 'Cache-Control': 'no-store', 'Retry-After': '1' }).json({ error: { code, message: DEFAULT_MESSAGES[code] } });
+  res.status(503).set({ 'Cache-Control': 'no-store', 'Retry-After': '1' }).json({ error: { code, message: USER_MESSAGES[code] } });
 }
 
 /** Settles with `promise`, or rejects after `ms` (the subscription itself carries on). */

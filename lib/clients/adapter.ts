@@ -6,6 +6,9 @@
 
 import type { InvalidationHandlers } from './invalidations';
 
+/** A plain Redis command: its name, then its arguments. */
+export type Command = readonly [name: string, ...args: string[]];
+
 /** Where the connection stands: commands go out now, wait for readiness, or fail fast. */
 export type ConnectionState = 'ready' | 'connecting' | 'offline';
 
@@ -17,7 +20,7 @@ export type ConnectionState = 'ready' | 'connecting' | 'offline';
 export interface TrackedReader {
   state(): ConnectionState;
   /** Plain commands in one round trip, as {@link RedisAdapter.pipeline}. */
-  pipeline(commands: readonly (readonly string[])[]): Promise<unknown[]>;
+  pipeline(commands: readonly Command[]): Promise<unknown[]>;
   /** Closes both connections. */
   close(): void;
 }
@@ -41,7 +44,7 @@ export interface RedisAdapter {
    * resolves to each raw reply (an error reply rejects the whole call). Replies keep RESP2 shapes:
    * HGETALL is a flat array.
    */
-  pipeline(commands: readonly (readonly string[])[]): Promise<unknown[]>;
+  pipeline(commands: readonly Command[]): Promise<unknown[]>;
   /** WAIT on the connection that serves `routingKey`: how many replicas acknowledged its writes. */
   wait(routingKey: string, replicas: number, timeoutMs: number): Promise<number>;
   /**

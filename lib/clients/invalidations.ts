@@ -36,7 +36,7 @@ type Reply = string | number | null | Error | Reply[];
 function parse(buffer: Buffer, offset: number): { value: Reply; next: number } | undefined {
   const end = buffer.indexOf('\r\n', offset);
   if (end === -1) return undefined;
-  const type = String.fromCharCode(buffer[offset]);
+  const type = String.fromCharCode(buffer[offset] ?? 0);
   const line = buffer.toString('utf8', offset + 1, end);
   const next = end + 2;
   switch (type) {

@@ -16,6 +16,6 @@ export function slotOf(key: string): number {
     if (close > open + 1) hashed = key.slice(open + 1, close);
   }
   let crc = 0;
-  for (const byte of Buffer.from(hashed)) crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ byte) & 0xff];
+  for (const byte of Buffer.from(hashed)) crc = ((crc << 8) & 0xffff) ^ (TABLE[((crc >> 8) ^ byte) & 0xff] ?? 0);
   return crc % 16384;
 }

@@ -27,5 +27,6 @@ export function channelNamer(prefix: string): (userTag: string) => string {
 /** Decodes a notice; null for anything this format version does not publish. */
 export function decodeNotice(message: string): EndNotice | null {
   if (typeof message !== 'string' || !NOTICE.test(message)) return null;
-  return { code: KINDS[message[0]], sessionId: uuidOf(message.slice(1)) };
+  const code = KINDS[message.charAt(0)];
+  return code ? { code, sessionId: uuidOf(message.slice(1)) } : null;
 }

@@ -59,6 +59,7 @@ export interface SessionEventSource {
 
 /** Sends one event to each listener; one that throws is skipped, the others still run. */
 export function emitSafely<K extends keyof SessionEvents>(emitter: EventEmitter, name: K, event: SessionEvents[K]): void {
+  if (emitter.listenerCount(name) === 0) return; // the common case on the request path: no copy of the listener list
   for (const listener of emitter.rawListeners(name)) {
     try {
       (listener as (e: SessionEvents[K]) => void).call(emitter, event);

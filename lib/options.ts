@@ -63,8 +63,9 @@ export interface SessionManagerOptions {
    * Seconds between two refreshes of a session's idle timeout: a request refreshes last-active and the TTLs
    * only when at least this long has passed since the last refresh, and otherwise only reads (plain commands,
    * no script: far cheaper for Redis). A session then expires between `idleTimeout - touchAfter` and
-   * `idleTimeout` after its last request. `0` refreshes on every request.
-   * @default idleTimeout / 100 (18 s for the default 30 minutes)
+   * `idleTimeout` after its last request. `0` refreshes on every request. The default is 18 s for the
+   * default 30-minute `idleTimeout`.
+   * @default idleTimeout / 100
    */
   touchAfter?: number;
   /**

@@ -4,6 +4,7 @@
  * what the history needs: the user id and the data field `note` it saw. Started by chaos/run.ts.
  *   ESS_REDIS          JSON: {"port":N} | {"cluster":[ports]} | {"sentinels":[ports],"name":"..."}
  *   ESS_KEY_PREFIX, ESS_STORE_TIMEOUT, ESS_IDLE_TIMEOUT (s)
+ *   ESS_WAIT_FOR_REPLICAS  JSON `{ replicas, timeoutMs }` for the `waitForReplicas` option (absent: off)
  * Prints {"port":N,"features":[...]} when listening; GET /faults reports unhandled rejections and
  * uncaught exceptions, which must stay empty.
  */
@@ -38,6 +39,7 @@ const sessions = createSessionManager({
   idleTimeout: Number(process.env.ESS_IDLE_TIMEOUT ?? 60),
   absoluteTimeout: false,
   cookie: { secure: false },
+  ...(process.env.ESS_WAIT_FOR_REPLICAS ? { waitForReplicas: JSON.parse(process.env.ESS_WAIT_FOR_REPLICAS) as { replicas: number; timeoutMs: number } } : {}),
 });
 /** Methods added by later versions of the package, used when present. */
 const optional = sessions as unknown as { revokeSession?: (userId: string, sessionId: string) => Promise<unknown> };

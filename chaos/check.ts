@@ -13,7 +13,10 @@ export function checkText(text: string): { report: string; passed: boolean } {
   const result = check(history);
   const bad = unexpected(result);
   const lines = [formatTable(summarize(history, result)), ''];
+  const afterFailed = result.violations.filter((v) => v.afterFailedWrite).length;
   lines.push(`${result.violations.length} violation(s), ${bad.length} not named by the README; ${result.unexplainedEndings} ending(s) explained by no operation (lost sign-ins).`);
+  if (afterFailed > 0) lines.push(`${afterFailed} P2 break(s) where only operations answered 503 had ended the token (a write whose WAIT or reply failed, then lost with its master).`);
+  lines.push(history.meta.waitForReplicas ? `Apps ran with waitForReplicas ${JSON.stringify(history.meta.waitForReplicas)}.` : 'Apps ran without waitForReplicas.');
   if (bad.length > 0) lines.push('', 'Violations the README does not name as possible:', describe(bad));
   return { report: lines.join('\n'), passed: bad.length === 0 };
 }

@@ -7,7 +7,7 @@
  * answer arrived (B.start > A.end). Overlapping operations are never ordered.
  */
 import type { Fault, History, Operation, PromiseId } from './history';
-import { README_NAMED_VIOLATIONS, readmeAllows, type Allowance } from './readme-allowances';
+import { README_NAMED_VIOLATIONS, allowancesFor, readmeAllows, type Allowance } from './readme-allowances';
 
 /** One broken promise, with the operation that broke it and the one that proves it. */
 export interface Violation {
@@ -19,6 +19,11 @@ export interface Violation {
   fault: string;
   /** True when the README names this break as possible under that fault. */
   allowed: boolean;
+  /**
+   * Promise 2 only: the refusal it contradicts is explained by nothing but operations answered as
+   * failed (a sign-in answered 503 that took effect on a master which then lost it).
+   */
+  afterFailedWrite?: boolean;
   detail: string;
 }
 
@@ -48,8 +53,13 @@ const later = (b: Operation, a: Operation): boolean => b.start > a.end;
 const overlaps = (op: Operation, from: number, to: number): boolean => op.start < to && op.end > from;
 
 /** Finds every violation in `history`; `allowances` defaults to what the README names today. */
-export function check(history: History, allowances: Readonly<Record<string, readonly Allowance[]>> = README_NAMED_VIOLATIONS): CheckResult {
+export function check(history: History, allowList: Readonly<Record<string, readonly Allowance[]>> = README_NAMED_VIOLATIONS): CheckResult {
   const { meta, faults } = history;
+  // What the README admits depends on the options the run used (waitForReplicas closes some gaps).
+  const allowances = allowancesFor(allowList, { waitForReplicas: Boolean(meta.waitForReplicas) });
+  // Operations that end or create a session may also WAIT for replicas, up to its timeout, after the script.
+  const waitMs = meta.waitForReplicas?.timeoutMs ?? 0;
+  const boundOf = (op: Operation): number => meta.storeTimeoutMs + meta.marginMs + (op.kind === 'login' || op.kind === 'logout' || op.kind === 'revoke' ? waitMs : 0);
   const ops = [...history.operations].sort((a, b) => a.start - b.start);
   const bySession = group(ops.filter((o) => o.session !== undefined), (o) => o.session!);
   const byUser = group(ops, (o) => o.user);
@@ -60,7 +70,7 @@ export function check(history: History, allowances: Readonly<Record<string, read
   let unexplainedEndings = 0;
   const settleMs = meta.settleMs ?? 0;
   const seen = new Set<string>();
-  const report = (promise: PromiseId, op: Operation, detail: string, evidence?: Operation): void => {
+  const report = (promise: PromiseId, op: Operation, detail: string, evidence?: Operation, afterFailedWrite = false): void => {
     // One break per token and evidence: a resurrected token accepted ten times is one lost write.
     if (evidence && promise !== 5) {
       const key = `${promise} ${op.session} ${evidence.id}`;
@@ -69,14 +79,15 @@ export function check(history: History, allowances: Readonly<Record<string, read
     }
     const from = evidence ? Math.min(evidence.start, op.start) : op.start;
     const during = faults.filter((f) => f.start < op.end && f.end + settleMs > from);
-    const excusing = during.find((f) => readmeAllows(f.kind, promise, allowances));
+    const excusing = during.find((f) => readmeAllows(f.kind, promise, allowances, afterFailedWrite));
     const fault = excusing?.kind ?? during.at(-1)?.kind ?? bucketOf(op, faults, settleMs);
-    violations.push({ promise, op, evidence, fault, allowed: excusing !== undefined, detail });
+    violations.push({ promise, op, evidence, fault, allowed: excusing !== undefined, detail, ...(promise === 2 ? { afterFailedWrite } : {}) });
   };
 
   for (const op of ops) {
-    if (op.status === 0 || op.end - op.start > meta.storeTimeoutMs + meta.marginMs) {
-      report(4, op, `answered after ${Math.round(op.end - op.start)} ms (bound ${meta.storeTimeoutMs} + ${meta.marginMs} ms)${op.status === 0 ? ', or never' : ''}`);
+    if (op.status === 0 || op.end - op.start > boundOf(op)) {
+      const bound = `${meta.storeTimeoutMs}${waitMs && boundOf(op) > meta.storeTimeoutMs + meta.marginMs ? ` + ${waitMs}` : ''} + ${meta.marginMs} ms`;
+      report(4, op, `answered after ${Math.round(op.end - op.start)} ms (bound ${bound})${op.status === 0 ? ', or never' : ''}`);
     }
     if (op.status !== 0 && !EXPECTED[op.kind].includes(op.status)) report('answer', op, `${op.kind} answered ${op.status} ${op.code ?? ''}`.trim());
     if (op.status === 200 && op.userId !== undefined && op.userId !== op.user) report(3, op, `answered as ${op.userId}, token belongs to ${op.user}`);
@@ -98,8 +109,12 @@ export function check(history: History, allowances: Readonly<Record<string, read
     const refused = own.find((r) => r.status === 401 && ENDED.has(r.code ?? '') && later(op, r));
     const signedOut = own.find((r) => r.kind === 'logout' && ok(r) && later(op, r));
     const revoked = token && mine.find((r) => endsSession(r, op.session!) && r.kind === 'revoke' && ok(r) && later(r, token) && later(op, r));
-    const ended = refused ?? signedOut ?? revoked;
-    if (ended) report(2, op, `token ${op.session} accepted after ${ended === refused ? `being refused as ${refused!.code}` : `an acknowledged ${ended.kind}`}`, ended);
+    const ended = signedOut ?? revoked ?? refused;
+    if (ended) {
+      const failedOnly = ended === refused && onlyFailedEnders(refused, mine, op.session!, accepted);
+      const why = ended === refused ? `being refused as ${refused.code}${failedOnly ? ' (only operations answered as failed could have ended it)' : ''}` : `an acknowledged ${ended.kind}`;
+      report(2, op, `token ${op.session} accepted after ${why}`, ended, failedOnly);
+    }
 
     // 5: the value read is the latest acknowledged save of this session, or one that may be concurrent with it.
     if (op.kind === 'request' && op.read !== undefined) {
@@ -145,6 +160,18 @@ export function check(history: History, allowances: Readonly<Record<string, read
     }
   }
   return { violations, unexplainedEndings };
+}
+
+/**
+ * True if the refusal `refused` of `session` is explained by operations answered as failed only: some
+ * operation that could end the session overlapped the time since it was last accepted (or issued),
+ * and none of those was acknowledged.
+ */
+function onlyFailedEnders(refused: Operation, mine: Operation[], session: string, isAccepted: (op: Operation) => boolean): boolean {
+  const lastAccepted = mine.filter((r) => r.session === session && isAccepted(r) && later(refused, r)).pop();
+  const from = lastAccepted?.start ?? -Infinity;
+  const enders = mine.filter((e) => endsSession(e, session) && overlaps(e, from, refused.end));
+  return enders.length > 0 && enders.every((e) => !ok(e));
 }
 
 /**

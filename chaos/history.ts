@@ -19,6 +19,8 @@ export interface HistoryMeta {
   absoluteMs: number;
   /** Live sessions a user may hold (1 on today's code). */
   maxSessions: number;
+  /** The app processes' `waitForReplicas` option; absent or null when off. */
+  waitForReplicas?: { replicas: number; timeoutMs: number } | null;
   /**
    * How long after a fault is healed its effects still count as its own (a Redis catching up
    * after SIGCONT still answers late). Default 0.

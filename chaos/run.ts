@@ -7,6 +7,8 @@
  *   npm run chaos -- --topology sentinel|cluster --duration 60 --seed 1 --processes 3
  *     [--users 12] [--faults kill-master,sigstop,restart-aof,client-kill,debug-sleep]
  *     [--store-timeout 300] [--margin 1000] [--stall 600] [--out file.jsonl]
+ *     [--wait-for-replicas 1 [--wait-timeout 200]]   (the apps' `waitForReplicas` option; off by default)
+ *     [--lagging half|always|never]   (how often a killed master's replica lags behind; default half)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,9 @@ const { values: args } = parseArgs({
     margin: { type: 'string', default: '1000' },
     stall: { type: 'string', default: '600' },
     out: { type: 'string' },
+    'wait-for-replicas': { type: 'string' },
+    'wait-timeout': { type: 'string', default: '200' },
+    lagging: { type: 'string', default: 'half' },
   },
 });
 
@@ -41,6 +46,10 @@ const seed = Number(args.seed);
 const storeTimeoutMs = Number(args['store-timeout']);
 const marginMs = Number(args.margin);
 const stallMs = Number(args.stall);
+const LAGGING: Record<string, number> = { half: 0.5, always: 1, never: 0 };
+const laggingShare = LAGGING[args.lagging];
+if (laggingShare === undefined) throw new Error('--lagging must be half, always or never');
+const waitForReplicas = args['wait-for-replicas'] ? { replicas: Number(args['wait-for-replicas']), timeoutMs: Number(args['wait-timeout']) } : null;
 const IDLE_S = 60;
 /** Effects within 2 s after a fault healed are counted under that fault (Redis catching up, clients reconnecting). */
 const SETTLE_MS = 2000;
@@ -57,7 +66,8 @@ interface AppChild {
 
 function startApp(name: string, topology: Topology, keyPrefix: string): Promise<AppChild> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'app-process.ts')], {
-    env: { ...process.env, NODE_NO_WARNINGS: '1', ESS_REDIS: JSON.stringify(topology.target), ESS_KEY_PREFIX: keyPrefix, ESS_STORE_TIMEOUT: String(storeTimeoutMs), ESS_IDLE_TIMEOUT: String(IDLE_S) },
+    env: { ...process.env, NODE_NO_WARNINGS: '1', ESS_REDIS: JSON.stringify(topology.target), ESS_KEY_PREFIX: keyPrefix, ESS_STORE_TIMEOUT: String(storeTimeoutMs), ESS_IDLE_TIMEOUT: String(IDLE_S),
+      ...(waitForReplicas ? { ESS_WAIT_FOR_REPLICAS: JSON.stringify(waitForReplicas) } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -85,7 +95,7 @@ function startApp(name: string, topology: Topology, keyPrefix: string): Promise<
 
 async function main(): Promise<number> {
   const random = seededRandom(seed);
-  log(`starting ${topologyName}, ${args.processes} app processes, ${args.users} users x 2 clients, seed ${seed}, faults ${faultKinds.join(',')}`);
+  log(`starting ${topologyName}, ${args.processes} app processes, ${args.users} users x 2 clients, seed ${seed}, faults ${faultKinds.join(',')}${waitForReplicas ? `, waitForReplicas ${JSON.stringify(waitForReplicas)}` : ''}`);
   const topology = await startTopology(topologyName);
   const apps: AppChild[] = [];
   const operations: Operation[] = [];
@@ -106,7 +116,7 @@ async function main(): Promise<number> {
       const masters = await topology.masters();
       const master = masters[Math.floor(random() * masters.length)];
       const start = now();
-      const target = await inject(topology, kind, master, { stallMs: Math.round(stallMs * (0.5 + random() / 2)), lagging: random() < 0.5 });
+      const target = await inject(topology, kind, master, { stallMs: Math.round(stallMs * (0.5 + random() / 2)), lagging: random() < laggingShare });
       faults.push({ type: 'fault', kind, target, start, end: now() });
       log(`${kind} on ${target}: ${Math.round(now() - start)} ms until healed`);
       await new Promise((r) => setTimeout(r, 1000 + random() * 2000));
@@ -118,7 +128,7 @@ async function main(): Promise<number> {
     const crashes = (await Promise.all(apps.map((a) => a.faults()))).flatMap((f) => [...f.unhandledRejections, ...f.uncaughtExceptions]);
 
     const meta: HistoryMeta = {
-      type: 'meta', storeTimeoutMs, marginMs, settleMs: SETTLE_MS, idleMs: IDLE_S * 1000, absoluteMs: 0, maxSessions: 1,
+      type: 'meta', storeTimeoutMs, marginMs, settleMs: SETTLE_MS, idleMs: IDLE_S * 1000, absoluteMs: 0, maxSessions: 1, waitForReplicas,
       topology: topologyName, seed, processes: apps.length, durationMs, faults: faultKinds,
     };
     const text = [meta, ...faults, ...operations].map((e) => JSON.stringify(e)).join('\n');
@@ -126,7 +136,8 @@ async function main(): Promise<number> {
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, `${text}\n`);
     const { report, passed } = checkText(text);
-    process.stdout.write(`\n${topologyName}, seed ${seed}, ${Math.round(durationMs / 1000)} s, ${apps.length} app processes: ${operations.length} operations, ${faults.length} faults (history: ${out})\n\n${report}\n`);
+    const option = waitForReplicas ? `waitForReplicas ${JSON.stringify(waitForReplicas)}` : 'no waitForReplicas';
+    process.stdout.write(`\n${topologyName}, seed ${seed}, ${Math.round(durationMs / 1000)} s, ${apps.length} app processes, ${option}: ${operations.length} operations, ${faults.length} faults (history: ${out})\n\n${report}\n`);
     if (crashes.length > 0) process.stdout.write(`\nApp processes reported ${crashes.length} unhandled rejection(s) or uncaught exception(s):\n${crashes.slice(0, 5).join('\n')}\n`);
     return passed && crashes.length === 0 ? 0 : 1;
   } finally {

@@ -108,7 +108,8 @@ export async function inject(topology: Topology, kind: FaultKind, master: number
       await topology.waitReplicaSynced(master).catch(async (err: Error) => {
         // Seen on Sentinel after earlier AOF restarts of the same node: the sentinels never turned
         // the restarted old master into a replica. Do what an operator would: point it at the new master.
-        const [current] = await topology.masters();
+        // The sentinels may still name the restarted node: never point a node at itself.
+        const current = (await topology.masters()).find((port) => port !== master) ?? (await topology.replicasOf(master))[0];
         process.stderr.write(`chaos: ${err.message}; sending REPLICAOF 127.0.0.1 ${current} to ${master}\n`);
         if (topology.name === 'sentinel') await redisCommand(master, 'REPLICAOF', '127.0.0.1', current);
         await topology.waitReplicaSynced(master);

@@ -1,10 +1,9 @@
 /**
  * The short chaos run of `npm test`: `npm run chaos` on the Sentinel deployment for 30 s with a
- * fixed seed and faults whose promises the README makes today (master kill, restart from AOF,
- * CLIENT KILL, and SIGSTOP / DEBUG SLEEP shorter than storeTimeoutMs). The run must exit 0: every
- * violation the checker finds is one the README names as possible (chaos/readme-allowances.ts).
- * Longer stalls are left out until late writes are fixed (issue 14, "No late writes"): today a
- * script its caller gave up on still runs when Redis resumes.
+ * fixed seed and every fault kind (master kill, restart from AOF, CLIENT KILL, and SIGSTOP / DEBUG
+ * SLEEP of 300-600 ms, up to twice storeTimeoutMs: writes answered 503 must not run late). The run
+ * must exit 0: every violation the checker finds is one the README names as possible
+ * (chaos/readme-allowances.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -31,7 +30,7 @@ test('30 s of users under faults on Sentinel: no violation the README does not n
   try {
     const { code, stdout, stderr } = await runChaos([
       '--topology', 'sentinel', '--duration', '30', '--seed', '14', '--processes', '2', '--users', '8',
-      '--faults', 'kill-master,restart-aof,client-kill,sigstop,debug-sleep', '--store-timeout', '300', '--stall', '150', '--out', out,
+      '--faults', 'kill-master,restart-aof,client-kill,sigstop,debug-sleep', '--store-timeout', '300', '--stall', '600', '--out', out,
     ]);
     console.log(`${stdout}\n${stderr.split('\n').filter((l) => l.startsWith('chaos')).join('\n')}`);
     expect(code).toBe(0);

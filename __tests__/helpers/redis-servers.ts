@@ -25,6 +25,10 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** Stops it and removes its folder. */
   destroy(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open, nothing is answered until {@link thaw}. */
+  freeze(): void;
+  /** Resumes a frozen process (SIGCONT); it then runs what its clients sent meanwhile. */
+  thaw(): void;
 }
 
 /** A free TCP port on 127.0.0.1 (the demo's helper; one implementation for both). */
@@ -86,6 +90,12 @@ async function launchServer(port: number, dir: string, argv: string[]): Promise<
     await exited;
   };
 
+  const signal = (name: 'SIGSTOP' | 'SIGCONT'): void => {
+    const proc = child as ChildProcess | null;
+    if (!proc?.pid || proc.exitCode !== null || proc.signalCode !== null) throw new Error(`redis-server on port ${port} is not running`);
+    process.kill(proc.pid, name);
+  };
+
   await launch();
   return {
     host: '127.0.0.1',
@@ -100,6 +110,12 @@ async function launchServer(port: number, dir: string, argv: string[]): Promise<
     async destroy() {
       await stop({ hard: true });
       rmSync(dir, { recursive: true, force: true });
+    },
+    freeze() {
+      signal('SIGSTOP');
+    },
+    thaw() {
+      signal('SIGCONT');
     },
   };
 }

@@ -19,6 +19,8 @@ const E2E = [
   '<rootDir>/__tests__/examples/**/*.test.ts',
   '<rootDir>/__tests__/demo/start.test.ts',
   '<rootDir>/__tests__/bench/**/*.test.ts',
+  '<rootDir>/__tests__/soak/**/*.test.ts',
+  '<rootDir>/__tests__/chaos/short-run.test.ts',
 ];
 
 const common = { rootDir: ROOT, preset: 'ts-jest', testEnvironment: 'node' };

@@ -62,12 +62,12 @@ test.each(['/late-change', '/late-async-change'])('a change made after the respo
   expect(me.body.cart).toBeUndefined();
 });
 
-test('a change whose session was revoked during the request is reported as not saved (SESSION_EXPIRED)', async () => {
+test('a change whose session was revoked during the request is reported as not saved (SESSION_REVOKED)', async () => {
   const cookie = await signIn(ctx.app, 'revoked-mid-request');
   expect((await request(ctx.app).post('/change-then-revoke').set('Cookie', cookie)).status).toBe(200);
-  expect(reported.map((err) => err.code)).toEqual(['SESSION_EXPIRED']);
-  expect(reported[0]!.message).toMatch(/changes to req\.session were not saved: the session ended/);
-  expect((reported[0]!.cause as SessionError).code).toBe('SESSION_EXPIRED');
+  expect(reported.map((err) => err.code)).toEqual(['SESSION_REVOKED']);
+  expect(reported[0]!.message).toMatch(/changes to req\.session were not saved: the session was revoked/);
+  expect((reported[0]!.cause as SessionError).code).toBe('SESSION_REVOKED');
 });
 
 test('a change whose session was displaced during the request is reported as not saved (SESSION_DISPLACED)', async () => {

@@ -147,8 +147,13 @@ function autoSave(req: Request, res: Response, onError: Config['onError'], prope
 
 /** A refused save, said as what it means for the app: its changes are lost. The code stays the outcome's. */
 function notSaved(err: SessionError): SessionError {
-  if (err.code !== 'SESSION_EXPIRED' && err.code !== 'SESSION_DISPLACED') return err;
-  const why = err.code === 'SESSION_EXPIRED' ? 'the session ended (expired, logged out or revoked)' : 'a newer sign-in of the user displaced the session';
+  const reasons: Partial<Record<SessionError['code'], string>> = {
+    SESSION_EXPIRED: 'the session ended (expired or signed out)',
+    SESSION_DISPLACED: 'a newer sign-in of the user displaced the session',
+    SESSION_REVOKED: 'the session was revoked',
+  };
+  const why = reasons[err.code];
+  if (!why) return err;
   return new SessionError(err.code, `changes to req.session were not saved: ${why} during the request.`, { cause: err });
 }
 

@@ -1,0 +1,52 @@
+/** The scripts that manage a user's sessions from anywhere: revoke one or all, list the live ones. */
+import { script } from './prelude';
+
+/**
+ * KEYS: index. ARGV: deadline, 'one' | 'all', a session id (the one to end, or the one `all` keeps; '' none).
+ * Returns {1, ended session ids...} | {5}.
+ */
+export const REVOKE = script(`
+if late(ARGV[1]) then return {5} end
+local entries = redis.call('HGETALL', KEYS[1])
+local reply = { 1 }
+for i = 1, #entries, 2 do
+  if entries[i + 1] == '' then
+    local hash = entries[i]
+    local sid = redis.call('HGET', KEYS[1] .. ':' .. hash, 'i')
+    if not sid then
+      redis.call('HDEL', KEYS[1], hash)
+    elseif (ARGV[2] == 'one' and sid == ARGV[3]) or (ARGV[2] == 'all' and sid ~= ARGV[3]) then
+      finish(hash, 'R')
+      reply[#reply + 1] = sid
+    end
+  end
+end
+return reply
+`);
+
+/**
+ * KEYS: index. Reads the user's live sessions without changing anything.
+ * Returns the JSON [now, [u, i, c, a, t, g, p, pttl], ...] (false for a missing field).
+ */
+export const LIST = script(`
+local entries = redis.call('HGETALL', KEYS[1])
+local out = { now }
+for i = 1, #entries, 2 do
+  if entries[i + 1] == '' then
+    local key = KEYS[1] .. ':' .. entries[i]
+    local f = redis.call('HMGET', key, 'u', 'i', 'c', 'a', 't', 'p', 'g1', 'g2', 'g3', 'g4', 'g5', 'g6', 'g7', 'g8',
+      'g9', 'g10', 'g11', 'g12', 'g13', 'g14', 'g15', 'g16')
+    local agent = {}
+    for j = 7, 22 do
+      if not f[j] then break end
+      agent[#agent + 1] = f[j]
+    end
+    f = { f[1], f[2], f[3], f[4], f[5], #agent > 0 and table.concat(agent) or false, f[6] }
+    if f[2] then
+      f[8] = redis.call('PTTL', key)
+      out[#out + 1] = f
+    end
+  end
+end
+return cjson.encode(out)
+`);

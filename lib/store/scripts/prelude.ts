@@ -1,0 +1,59 @@
+/**
+ * Every Lua script of the package. Each runs atomically in one round trip on the user's slot:
+ * KEYS[1] is the user index (see keys.ts); a session's record is KEYS[1] .. ':' .. its token hash.
+ * Session record fields: u user id, i public session id (16 bytes, base64url), c created, a last active,
+ * t last authenticated (absent: same as c), g1, g2, ... the user agent in pieces of at most 64 bytes, p IP, `d:<name>` app data (JSON); times are ms
+ * from Redis TIME. Write scripts take the caller's deadline in Redis time and do nothing once it has
+ * passed: a write the caller gave up on never takes effect later. This file holds what they all share.
+ */
+import { createHash } from 'node:crypto';
+
+/** A Lua script with its SHA-1, computed once, for EVALSHA. */
+export interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+export function script(source: string): Script {
+  const text = `${PRELUDE}\n${source}`;
+  return { source: text, sha: createHash('sha1').update(text).digest('hex') };
+}
+
+/** Reply codes shared by the scripts. */
+export const REPLY = { OK: 1, EXPIRED: 2, DISPLACED: 3, REVOKED: 4, LATE: 5, LIMIT: 6, LOGGED_OUT: 7 } as const;
+
+/** Helpers every script starts with: the clock, the deadline check, tombstones, notices, chunked writes. */
+const PRELUDE = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local function late(deadline) deadline = tonumber(deadline) return deadline > 0 and now > deadline end
+local function why(mark)
+  if not mark then return 2 end
+  local kind = string.sub(mark, 1, 1)
+  if kind == 'D' then return 3 elseif kind == 'R' then return 4 else return 2 end
+end
+local function notify(kind, sid)
+  if sid then redis.call('SPUBLISH', KEYS[1] .. ':n', kind .. sid) end
+end
+local function finish(hash, kind)
+  local key = KEYS[1] .. ':' .. hash
+  local sid = redis.call('HGET', key, 'i')
+  redis.call('DEL', key)
+  redis.call('HSET', KEYS[1], hash, kind .. now)
+  notify(kind, sid)
+  return sid
+end
+local function hsetFrom(key, first, last)
+  for i = first, last, 200 do
+    redis.call('HSET', key, unpack(ARGV, i, math.min(i + 199, last)))
+  end
+end
+local function hdelFrom(key, first, last)
+  for i = first, last, 200 do
+    redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 199, last)))
+  end
+end
+local function keepIndex(ttl)
+  local left = redis.call('PTTL', KEYS[1])
+  if left < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+end`;

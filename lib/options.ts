@@ -2,9 +2,8 @@
  * Options: the public `SessionManagerOptions` type, its defaults, and `parseOptions()`,
  * which validates them once, when the manager is created, into a frozen `Config`.
  */
-import type { Cluster, Redis } from 'ioredis';
 import type { RedisAdapter } from './clients/adapter';
-import { ioredisAdapter, isIoredis } from './clients/ioredis';
+import { adapterFor, type IoredisClient, type NodeRedisClient } from './clients/detect';
 import { SessionError } from './errors';
 
 /** Cookie settings. Secure defaults: HttpOnly always, SameSite=Lax, Path=/, Secure on HTTPS. */
@@ -36,8 +35,11 @@ export interface CookieOptions {
 
 /** Options of {@link createSessionManager}. Only `redis` is required. */
 export interface SessionManagerOptions {
-  /** An ioredis client the app owns: a `Redis` (plain or through Sentinel) or a `Cluster`. */
-  redis: Redis | Cluster;
+  /**
+   * The Redis client the app owns, detected automatically: an ioredis `Redis` (plain or through Sentinel)
+   * or `Cluster`, or a node-redis v5 client from `createClient()`, `createCluster()` or `createSentinel()`.
+   */
+  redis: IoredisClient | NodeRedisClient;
   /**
    * Idle timeout in seconds: a session unused this long ends. Every authenticated request refreshes it.
    * @default 1800
@@ -155,7 +157,7 @@ function seconds(value: unknown, name: string, fallback: number): number {
 export function parseOptions(options: SessionManagerOptions): Config {
   if (options === null || typeof options !== 'object') fail('createSessionManager() needs an options object with at least `redis`.');
   checkKeys(options, TOP_LEVEL, '');
-  const redis = adapterFor(options.redis);
+  const redis = adapterFor(options.redis, fail);
   const idleMs = seconds(options.idleTimeout, 'idleTimeout', 1_800_000);
   const absoluteMs = options.absoluteTimeout === false ? 0 : seconds(options.absoluteTimeout, 'absoluteTimeout', 28_800_000);
   const factor = options.indexTtlFactor ?? 1.5;
@@ -190,13 +192,6 @@ export function parseOptions(options: SessionManagerOptions): Config {
     cookie: parseCookie(options.cookie ?? {}),
     onError: options.onError && reportSafely(options.onError),
   });
-}
-
-/** The adapter for the client the app passed; anything that is not a supported client is refused. */
-function adapterFor(client: unknown): RedisAdapter {
-  if (isIoredis(client)) return ioredisAdapter(client);
-  const got = client === null || typeof client !== 'object' ? JSON.stringify(client) ?? String(client) : `an object (${client.constructor?.name ?? 'no constructor'})`;
-  return fail(`\`redis\` must be an ioredis client (new Redis(...) or new Cluster(...)) that the app owns; received ${got}.`);
 }
 
 /** Checks a `maxSessions` number; `report` turns a mistake into the right error (options or a user's limit). */

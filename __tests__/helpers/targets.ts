@@ -12,8 +12,11 @@ import { createClient, createCluster } from 'redis';
 /** The Redis client libraries the package supports. */
 export type ClientName = 'ioredis' | 'node-redis';
 
-/** A node-redis client as the tests create them. */
-export type NodeRedis = ReturnType<typeof createClient> | ReturnType<typeof createCluster>;
+/** A node-redis client from createClient(), as the tests create them. */
+export type NodeRedisClient = ReturnType<typeof createClient>;
+
+/** A node-redis client or Cluster, as the tests create them. */
+export type NodeRedis = NodeRedisClient | ReturnType<typeof createCluster>;
 
 /** Any client an app may pass as `redis`. */
 export type AppRedis = Redis | Cluster | NodeRedis;
@@ -77,6 +80,24 @@ export const TARGETS: Target[] = [
   target('node-redis', 'single'),
   target('node-redis', 'cluster'),
 ];
+
+/** Every supported client library, for suites that start their own servers. */
+export const CLIENTS: ClientName[] = ['ioredis', 'node-redis'];
+
+/**
+ * A client of `library` for the server at `port` that retries every `retryMs` while it is down, as
+ * the fault suites need; node-redis is handed over unconnected and errors are swallowed on both.
+ */
+export function clientOn(library: ClientName, port: number, retryMs = 100): AppRedis {
+  if (library === 'ioredis') {
+    const redis = new Redis({ host: '127.0.0.1', port, retryStrategy: () => retryMs });
+    redis.on('error', () => undefined);
+    return redis;
+  }
+  const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: () => retryMs } });
+  client.on('error', () => undefined);
+  return client;
+}
 
 /** True for a node-redis client (they have `isOpen`; ioredis clients have `status`). */
 export function isNodeRedisClient(client: AppRedis): client is NodeRedis {

@@ -106,7 +106,7 @@ describe.each(TARGETS)('the session cookie ($name)', (target) => {
 
 describe('cookie options', () => {
   test('a __Host- name with secure: true issues a Secure cookie', async () => {
-    const redis = TARGETS[0].connect();
+    const redis = TARGETS[0].ioredis();
     try {
       const sessions = createSessionManager({ redis, keyPrefix: uniquePrefix(), cookie: { name: '__Host-sid', secure: true } });
       const app = express();

@@ -11,7 +11,7 @@ import { createSessionManager, SessionError, USER_MESSAGES, type SessionErrorCod
 import { TEST_SECRET } from './helpers/app';
 import { TARGETS, uniquePrefix } from './helpers/targets';
 
-const redis = TARGETS[0].connect();
+const redis = TARGETS[0].ioredis();
 let deadRedis: Redis;
 
 beforeAll(async () => {

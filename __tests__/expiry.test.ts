@@ -56,7 +56,7 @@ describe.each(TARGETS)('expiry ($name)', (target) => {
 
     test('applies at once to sessions created under a longer one', async () => {
       const cookie = await signIn(ctx.app, 'policy-user');
-      const stricter = buildApp(ctx.redis, { keyPrefix: ctx.prefix, idleTimeout: 0.5, absoluteTimeout: 0.5 }).app;
+      const stricter = buildApp(ctx.client, { keyPrefix: ctx.prefix, idleTimeout: 0.5, absoluteTimeout: 0.5 }).app;
       const now = await request(stricter).get('/me').set('Cookie', cookie);
       expect(now.status).toBe(200);
       expect(Date.parse(now.body.absoluteExpiresAt)).toBe(Date.parse(now.body.createdAt) + 500);

@@ -9,7 +9,7 @@ import { createSessionManager, SessionError } from '../lib';
 import { TEST_SECRET } from './helpers/app';
 import { TARGETS, uniquePrefix } from './helpers/targets';
 
-const redis = TARGETS[0].connect();
+const redis = TARGETS[0].ioredis();
 afterAll(() => redis.quit());
 
 function appWith(setup: (app: express.Express) => void) {

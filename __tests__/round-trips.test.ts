@@ -1,7 +1,8 @@
 /**
- * Cost on the wire, counted with MONITOR on a private server: one round trip per request that carries a
- * session cookie (plain reads pipelined, or one script with touchAfter 0), none for a request without one,
- * one script per login; a refresh due under touchAfter adds one script.
+ * Cost on the wire, counted with MONITOR on a private server, once per client library: one round trip
+ * per request that carries a session cookie (three plain reads written back to back, or one script with
+ * touchAfter 0), none for a request without one, one script per login; a refresh due under touchAfter
+ * adds one script.
  */
 import express from 'express';
 import Redis from 'ioredis';
@@ -9,21 +10,20 @@ import request from 'supertest';
 import { buildApp } from './helpers/app';
 import { startRedis, type RedisServer } from './helpers/redis-servers';
 import { sessionCookieOf, sleep } from './helpers/suite';
+import { CLIENTS, clientOn, closeClient, isNodeRedisClient, type AppRedis, type NodeRedisClient } from './helpers/targets';
 
 let server: RedisServer;
-let redis: Redis;
+let admin: Redis;
 let monitorSource: Redis;
 let monitor: Awaited<ReturnType<Redis['monitor']>>;
 let appAddress = '';
 const seen: string[][] = [];
-/** What one signed-in request that needs no refresh sends: one pipeline of plain reads. */
+/** What one signed-in request that needs no refresh sends: three plain reads in one round trip. */
 const READ = ['HGETALL', 'HGET', 'EXISTS'];
 
 beforeAll(async () => {
   server = await startRedis();
-  redis = new Redis(server.port, server.host);
-  const info = String(await redis.client('INFO'));
-  appAddress = /addr=(\S+)/.exec(info)![1];
+  admin = new Redis(server.port, server.host);
   monitorSource = new Redis(server.port, server.host);
   monitor = await monitorSource.monitor();
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
@@ -34,106 +34,124 @@ beforeAll(async () => {
 afterAll(async () => {
   monitor.disconnect();
   monitorSource.disconnect();
-  redis.disconnect();
+  admin.disconnect();
   await server.destroy();
 });
 
-/** Sends an ECHO marker from the app's client and waits until MONITOR shows it: everything sent before has arrived. */
-async function flushMonitor(): Promise<void> {
-  const marker = `marker-${Math.random()}`;
-  await redis.echo(marker);
-  const deadline = Date.now() + 5000;
-  while (!seen.some((args) => args[1] === marker)) {
-    if (Date.now() > deadline) throw new Error('MONITOR did not show the marker within 5 s');
-    await sleep(5);
+/** One raw command on the app's client, whichever library it is. */
+async function call(redis: AppRedis, ...args: string[]): Promise<unknown> {
+  if (!isNodeRedisClient(redis)) return redis.call(args[0], ...args.slice(1));
+  if (!redis.isOpen) await redis.connect();
+  return (redis as NodeRedisClient).sendCommand(args);
+}
+
+describe.each(CLIENTS)('round trips (%s)', (library) => {
+  let redis: AppRedis;
+
+  beforeAll(async () => {
+    redis = clientOn(library, server.port);
+    appAddress = /addr=(\S+)/.exec(String(await call(redis, 'CLIENT', 'INFO')))![1];
+  });
+
+  afterAll(() => closeClient(redis));
+
+  /** Sends an ECHO marker from the app's client and waits until MONITOR shows it: everything sent before has arrived. */
+  async function flushMonitor(): Promise<void> {
+    const marker = `marker-${Math.random()}`;
+    await call(redis, 'ECHO', marker);
+    const deadline = Date.now() + 5000;
+    while (!seen.some((args) => args[1] === marker)) {
+      if (Date.now() > deadline) throw new Error('MONITOR did not show the marker within 5 s');
+      await sleep(5);
+    }
   }
-}
 
-/** The commands the app's client sent while `run` ran (MONITOR output arrives asynchronously). */
-async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
-  await flushMonitor();
-  seen.length = 0;
-  await run();
-  await flushMonitor();
-  return seen.map((args) => args[0].toUpperCase()).filter((name) => name !== 'ECHO');
-}
+  /** The commands the app's client sent while `run` ran (MONITOR output arrives asynchronously). */
+  async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
+    await flushMonitor();
+    seen.length = 0;
+    await run();
+    await flushMonitor();
+    return seen.map((args) => args[0].toUpperCase()).filter((name) => name !== 'ECHO');
+  }
 
-test('touchAfter 0: one EVALSHA per authenticated request, none per anonymous request, one per login', async () => {
-  const { app } = buildApp(redis, { touchAfter: 0 });
-  const warm = await request(app).post('/login').send({ userId: 'warm-up' });
-  await request(app).get('/me').set('Cookie', sessionCookieOf(warm.headers['set-cookie']));
-  await request(app).post('/data').set('Cookie', sessionCookieOf(warm.headers['set-cookie'])).send({ x: 1 });
+  test('touchAfter 0: one EVALSHA per authenticated request, none per anonymous request, one per login', async () => {
+    const { app } = buildApp(redis, { touchAfter: 0 });
+    const warm = await request(app).post('/login').send({ userId: 'warm-up' });
+    await request(app).get('/me').set('Cookie', sessionCookieOf(warm.headers['set-cookie']));
+    await request(app).post('/data').set('Cookie', sessionCookieOf(warm.headers['set-cookie'])).send({ x: 1 });
 
-  let cookie = '';
-  const login = await commandsDuring(async () => {
-    cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'counted' })).headers['set-cookie']);
+    let cookie = '';
+    const login = await commandsDuring(async () => {
+      cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'counted' })).headers['set-cookie']);
+    });
+    expect(login).toEqual(['EVALSHA']);
+
+    const authenticated = await commandsDuring(async () => {
+      for (let i = 0; i < 20; i++) expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+    });
+    expect(authenticated).toEqual(Array(20).fill('EVALSHA'));
+
+    const anonymous = await commandsDuring(async () => {
+      for (let i = 0; i < 20; i++) await request(app).get('/public');
+      for (let i = 0; i < 5; i++) await request(app).get('/me').set('Cookie', 'ess_sid=garbage');
+    });
+    expect(anonymous).toEqual([]);
+
+    const unchangedData = await commandsDuring(() => request(app).get('/me').set('Cookie', cookie));
+    expect(unchangedData).toEqual(['EVALSHA']);
   });
-  expect(login).toEqual(['EVALSHA']);
 
-  const authenticated = await commandsDuring(async () => {
-    for (let i = 0; i < 20; i++) expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+  test('mounting the middleware twice (app and router) still costs one round trip', async () => {
+    const { app } = buildApp(redis, { touchAfter: 0 }, (routes, manager) => {
+      const router = express.Router();
+      router.use(manager.middleware());
+      router.get('/twice', manager.requireSession(), (req, res) => res.json({ userId: req.session!.userId }));
+      routes.use('/nested', router);
+    });
+    const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'twice' })).headers['set-cookie']);
+    const commands = await commandsDuring(async () => {
+      const res = await request(app).get('/nested/twice').set('Cookie', cookie);
+      expect(res.body).toEqual({ userId: 'twice' });
+    });
+    expect(commands).toEqual(['EVALSHA']);
   });
-  expect(authenticated).toEqual(Array(20).fill('EVALSHA'));
 
-  const anonymous = await commandsDuring(async () => {
-    for (let i = 0; i < 20; i++) await request(app).get('/public');
-    for (let i = 0; i < 5; i++) await request(app).get('/me').set('Cookie', 'ess_sid=garbage');
+  test('after SCRIPT FLUSH the scripts are loaded again once (NOSCRIPT fallback) and keep working', async () => {
+    const { app } = buildApp(redis, { touchAfter: 0 });
+    const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'flushed' })).headers['set-cookie']);
+    await admin.script('FLUSH');
+    const commands = await commandsDuring(async () => {
+      expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+      expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+    });
+    expect(commands).toEqual(['EVALSHA', 'EVAL', 'EVALSHA']);
   });
-  expect(anonymous).toEqual([]);
 
-  const unchangedData = await commandsDuring(() => request(app).get('/me').set('Cookie', cookie));
-  expect(unchangedData).toEqual(['EVALSHA']);
-});
-
-test('default touchAfter: one pipeline of plain reads per request, a refresh script only when one is due', async () => {
-  const { app } = buildApp(redis, { idleTimeout: 100, touchAfter: 3 });
-  let cookie = '';
-  const login = await commandsDuring(async () => {
-    cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'reader' })).headers['set-cookie']);
-  });
-  expect(login).toEqual(['EVALSHA']);
-  // A first refresh loads the refresh script (EVALSHA, NOSCRIPT, EVAL) before the counting starts.
-  await sleep(3100);
-  expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
-
-  const reads = await commandsDuring(async () => {
-    for (let i = 0; i < 10; i++) expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
-  });
-  expect(reads).toEqual(Array(10).fill(READ).flat());
-
-  await sleep(3100);
-  const due = await commandsDuring(async () => {
+  test('default touchAfter: one round trip of plain reads per request, a refresh script only when one is due', async () => {
+    const { app } = buildApp(redis, { idleTimeout: 100, touchAfter: 3 });
+    let cookie = '';
+    const login = await commandsDuring(async () => {
+      cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'reader' })).headers['set-cookie']);
+    });
+    expect(login).toEqual(['EVALSHA']);
+    // A first refresh loads the refresh script (EVALSHA, NOSCRIPT, EVAL) before the counting starts.
+    await sleep(3100);
     expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
-    expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
-  });
-  expect(due).toEqual([...READ, 'EVALSHA', ...READ]);
 
-  const changed = await commandsDuring(() => request(app).post('/data').set('Cookie', cookie).send({ note: 'x' }));
-  expect(changed).toEqual([...READ, 'EVALSHA']);
-});
+    const reads = await commandsDuring(async () => {
+      for (let i = 0; i < 10; i++) expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+    });
+    expect(reads).toEqual(Array(10).fill(READ).flat());
 
-test('mounting the middleware twice (app and router) still costs one round trip', async () => {
-  const { app } = buildApp(redis, { touchAfter: 0 }, (routes, manager) => {
-    const router = express.Router();
-    router.use(manager.middleware());
-    router.get('/twice', manager.requireSession(), (req, res) => res.json({ userId: req.session!.userId }));
-    routes.use('/nested', router);
-  });
-  const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'twice' })).headers['set-cookie']);
-  const commands = await commandsDuring(async () => {
-    const res = await request(app).get('/nested/twice').set('Cookie', cookie);
-    expect(res.body).toEqual({ userId: 'twice' });
-  });
-  expect(commands).toEqual(['EVALSHA']);
-});
+    await sleep(3100);
+    const due = await commandsDuring(async () => {
+      expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+      expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+    });
+    expect(due).toEqual([...READ, 'EVALSHA', ...READ]);
 
-test('after SCRIPT FLUSH the scripts are loaded again once (NOSCRIPT fallback) and keep working', async () => {
-  const { app } = buildApp(redis, { touchAfter: 0 });
-  const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'flushed' })).headers['set-cookie']);
-  await redis.script('FLUSH');
-  const commands = await commandsDuring(async () => {
-    expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
-    expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+    const changed = await commandsDuring(() => request(app).post('/data').set('Cookie', cookie).send({ note: 'x' }));
+    expect(changed).toEqual([...READ, 'EVALSHA']);
   });
-  expect(commands).toEqual(['EVALSHA', 'EVAL', 'EVALSHA']);
 });

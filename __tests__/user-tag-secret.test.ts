@@ -23,7 +23,7 @@ test.each([
   ['a Buffer', Buffer.alloc(32)],
   ['an empty string', ''],
 ])('userTagSecret as %s is INVALID_OPTIONS', (_what, userTagSecret) => {
-  const redis = TARGETS[0]!.connect();
+  const redis = TARGETS[0]!.ioredis();
   try {
     expect(() => createSessionManager({ redis, userTagSecret: userTagSecret as string })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('`userTagSecret` must be a string of at least 32 characters') }),

@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --quick] [-- --sessions N]`: serves the same protected route from four apps
- * (bare Express, express-session + connect-redis, a hand-written ioredis design, this package),
+ * `npm run bench [-- --quick] [-- --sessions N]`: serves the same protected route from five apps
+ * (bare Express, express-session + connect-redis, a hand-written ioredis design, this package on
+ * ioredis and on node-redis),
  * drives each with autocannon in turn, and writes the comparison to bench/RESULTS.md
  * (quick mode: bench/.tmp/RESULTS.md). Options: --rounds, --duration (s), --connections,
  * --sessions (live sessions in the scaling check), --out, --no-build (use dist/ as it is),
@@ -23,7 +24,8 @@ const APPS = [
   { key: 'A', name: 'bare', db: 0 },
   { key: 'B', name: 'express-session', db: 1 },
   { key: 'C', name: 'hand-written', db: 2 },
-  { key: 'D', name: 'single-session', db: 3 },
+  { key: 'D-ioredis', name: 'single-session', db: 3 },
+  { key: 'D-node-redis', name: 'single-session-node-redis', db: 6 },
 ];
 const SCALE_DBS = { small: 4, large: 5 };
 const SMALL_SESSIONS = 1000;
@@ -227,9 +229,15 @@ async function main() {
       });
     }
     bare.commandsPerRequest = bare.commandsPerAnonymous = bare.commandsPerLogin = 0;
+    const [onIoredis, onNodeRedis] = ['D-ioredis', 'D-node-redis'].map((key) => apps.find((app) => app.key === key));
+    const clients = {
+      rps: median(onNodeRedis.runs.map((r, i) => r.rps / onIoredis.runs[i].rps)),
+      appCpu: median(onNodeRedis.runs.map((r, i) => r.appCpu / onIoredis.runs[i].appCpu)),
+      p99: onNodeRedis.p99 / onIoredis.p99,
+    };
     const scaling = await measureScaling(ctx);
     machine.loadAfter = machine.load();
-    const report = renderReport({ machine, settings, apps, scaling });
+    const report = renderReport({ machine, settings, apps, scaling, clients });
     const out = path.resolve(ROOT, settings.out);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, report);

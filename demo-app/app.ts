@@ -6,9 +6,8 @@
 import { join } from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
-import type { Cluster, Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { createSessionManager, type SessionError, type SessionManager } from '../lib';
+import { createSessionManager, type SessionError, type SessionManager, type SessionManagerOptions } from '../lib';
 import { apiRouter, tooManyAttemptsJson } from './api';
 import { pagesRouter, tooManyAttemptsPage } from './pages';
 import { securityHeaders } from './security';
@@ -16,8 +15,8 @@ import { DEFAULT_SIGN_IN_LIMITS, signInLimiters, type OnLimited, type SignInLimi
 
 /** What {@link createDemoApp} needs. */
 export interface DemoAppOptions {
-  /** The ioredis client the sessions live in; the caller owns it. */
-  redis: Redis | Cluster;
+  /** The Redis client the sessions live in (ioredis or node-redis); the caller owns it. */
+  redis: SessionManagerOptions['redis'];
   /** cookie-parser secret that signs the session cookie. */
   secret: string;
   /** Idle timeout in seconds. @default 1800 */

@@ -1,13 +1,29 @@
 /**
- * Chooses the demo's Redis deployment from environment variables and builds the ioredis client:
+ * Chooses the demo's Redis deployment and client library from environment variables and builds the client:
  *   REDIS_URL                                  one server, e.g. redis://127.0.0.1:6379
  *   REDIS_CLUSTER_NODES                        Redis Cluster seeds, e.g. 10.0.0.1:7000,10.0.0.2:7000
  *   REDIS_SENTINELS + REDIS_SENTINEL_NAME      Sentinel addresses and the master name they monitor
  *   REDIS_PASSWORD                             optional; for the data nodes of a Cluster or Sentinel setup
+ *   REDIS_CLIENT                               ioredis or node-redis (default: DEFAULT_REDIS_CLIENT)
  * Set at most one of the three deployments (none: `parseRedisEnv` says null and the demo starts its
  * own redis-server). Bad values throw `RedisEnvError` naming the variable. demo-app/redis.ts calls this.
  */
 import Redis, { Cluster } from 'ioredis';
+import { createClient, createCluster, createSentinel } from 'redis';
+
+/** The client libraries the demo can use. */
+export type RedisClientName = 'ioredis' | 'node-redis';
+
+/** The client the demo uses without REDIS_CLIENT: the one the README recommends after measuring. */
+export const DEFAULT_REDIS_CLIENT: RedisClientName = 'node-redis';
+
+/** A client the demo built, of either library. */
+export type DemoRedisClient =
+  | Redis
+  | Cluster
+  | ReturnType<typeof createClient>
+  | ReturnType<typeof createCluster>
+  | ReturnType<typeof createSentinel>;
 
 /** A `host:port` address. */
 export interface RedisAddress {
@@ -32,6 +48,19 @@ export class RedisEnvError extends Error {
 
 /** Reconnect quickly (at most every 500 ms) so traffic recovers soon after Redis or a failover is back. */
 const retryStrategy = (attempt: number): number => Math.min(attempt * 50, 500);
+
+/** True for an ioredis `Redis` or `Cluster` (as opposed to a node-redis client). */
+export function isIoredisClient(client: DemoRedisClient): client is Redis | Cluster {
+  return client instanceof Redis || client instanceof Cluster;
+}
+
+/** The client library REDIS_CLIENT names, or the default. Throws {@link RedisEnvError} for anything else. */
+export function parseRedisClient(env: Record<string, string | undefined>): RedisClientName {
+  const value = env.REDIS_CLIENT?.trim();
+  if (!value) return DEFAULT_REDIS_CLIENT;
+  if (value === 'ioredis' || value === 'node-redis') return value;
+  throw new RedisEnvError(`REDIS_CLIENT must be ioredis or node-redis; received ${JSON.stringify(value)}.`);
+}
 
 /** Reads the deployment from `env` without connecting; `null` when no Redis variable is set. Throws {@link RedisEnvError}. */
 export function parseRedisEnv(env: Record<string, string | undefined>): RedisDeployment | null {
@@ -96,10 +125,13 @@ export function describeDeployment(deployment: RedisDeployment): string {
 }
 
 /**
- * The ioredis client for a deployment: a `Redis`, a `Redis` that finds its master through
- * Sentinel (and switches on its failover notices), or a `Cluster`. The caller owns it.
+ * The client for a deployment, of `client`'s library: one server, a master found through Sentinel
+ * (ioredis with its failover notices on), or a Cluster. Both reconnect at most every 500 ms. With
+ * `lazyConnect` nothing connects until asked; otherwise an ioredis client connects at once and a
+ * node-redis one is left for the package to connect. The caller owns it.
  */
-export function clientFor(deployment: RedisDeployment, { lazyConnect = false } = {}): Redis | Cluster {
+export function clientFor(deployment: RedisDeployment, { lazyConnect = false, client = 'ioredis' as RedisClientName } = {}): DemoRedisClient {
+  if (client === 'node-redis') return nodeRedisFor(deployment);
   switch (deployment.kind) {
     case 'cluster':
       return new Cluster(deployment.nodes, { lazyConnect, clusterRetryStrategy: retryStrategy, redisOptions: { password: deployment.password } });
@@ -109,5 +141,25 @@ export function clientFor(deployment: RedisDeployment, { lazyConnect = false } =
       });
     default:
       return new Redis(deployment.url, { retryStrategy, lazyConnect });
+  }
+}
+
+/** The node-redis client for a deployment, not connected yet. */
+function nodeRedisFor(deployment: RedisDeployment): DemoRedisClient {
+  const socket = { reconnectStrategy: (retries: number) => retryStrategy(retries + 1) };
+  switch (deployment.kind) {
+    case 'cluster':
+      return createCluster({
+        rootNodes: deployment.nodes.map(({ host, port }) => ({ socket: { host, port } })),
+        defaults: { password: deployment.password, socket },
+      });
+    case 'sentinel':
+      return createSentinel({
+        name: deployment.name,
+        sentinelRootNodes: deployment.sentinels,
+        nodeClientOptions: { password: deployment.password, socket },
+      });
+    default:
+      return createClient({ url: deployment.url, socket });
   }
 }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler, Request, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type AugmentedRequest, type Options } from 'express-rate-limit';
-import type { Cluster, Redis } from 'ioredis';
+import type { SessionManagerOptions } from '../lib';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 
 /** How many failed sign-ins are allowed per window. */
@@ -45,7 +45,18 @@ function inTime(reply: Promise<unknown>): Promise<RedisReply> {
  * start-up, so a Redis that is down then, or a Cluster master that never saw the script, cannot
  * leave the limiter broken for good.
  */
-function storeOn(redis: Redis | Cluster, prefix: string): RedisStore {
+/** One raw command on the app's client, ioredis (`call`) or node-redis (`sendCommand`, by first key on a Cluster). */
+function rawCommand(redis: SessionManagerOptions['redis'], name: string, args: string[]): Promise<unknown> {
+  const client = redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  if (typeof client.call === 'function') return client.call(name, ...args);
+  if (typeof client.nodeClient === 'function') {
+    const firstKey = /^EVAL/i.test(name) ? args[2] : args[0];
+    return client.sendCommand!(firstKey, false, [name, ...args]);
+  }
+  return client.sendCommand!([name, ...args]);
+}
+
+function storeOn(redis: SessionManagerOptions['redis'], prefix: string): RedisStore {
   const scripts = new Map<string, string>();
   const sendCommand = async (name: string, ...args: string[]): Promise<RedisReply> => {
     const command = name.toUpperCase();
@@ -55,11 +66,11 @@ function storeOn(redis: Redis | Cluster, prefix: string): RedisStore {
       return sha;
     }
     try {
-      return await inTime(redis.call(name, ...args));
+      return await inTime(rawCommand(redis, name, args));
     } catch (err) {
       const script = command === 'EVALSHA' ? scripts.get(args[0] ?? '') : undefined;
       if (!script || !/^NOSCRIPT/.test((err as Error).message)) throw err;
-      return inTime(redis.call('EVAL', script, ...args.slice(1)));
+      return inTime(rawCommand(redis, 'EVAL', [script, ...args.slice(1)]));
     }
   };
   return new RedisStore({ prefix, sendCommand });
@@ -72,7 +83,7 @@ function usernameOf(req: Request): string | null {
 }
 
 /** The two limiters, to mount on a sign-in route after its body parser: per IP, then per username. */
-export function signInLimiters(redis: Redis | Cluster, keyPrefix: string, limits: SignInLimits, onLimited: OnLimited): RequestHandler[] {
+export function signInLimiters(redis: SessionManagerOptions['redis'], keyPrefix: string, limits: SignInLimits, onLimited: OnLimited): RequestHandler[] {
   const common: Partial<Options> = {
     windowMs: limits.windowSeconds * 1000,
     skipSuccessfulRequests: true, // only failed attempts count: signing in often is not an attack

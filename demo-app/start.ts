@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { createDemoApp } from './app';
 import { DemoConfigError, readConfig } from './config';
 import { startPrivateRedis, type PrivateRedis } from './private-redis';
-import { redisAt, redisFromEnv, waitUntilReady, type ConfiguredRedis } from './redis';
+import { closeRedis, redisAt, redisClientFromEnv, redisFromEnv, waitUntilReady, type ConfiguredRedis } from './redis';
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 const warn = (line: string): void => void process.stderr.write(`demo: ${line}\n`);
@@ -28,12 +28,12 @@ async function main(): Promise<void> {
       void stop(1);
     });
     log(`No REDIS_URL set: started a private redis-server at ${started.privateRedis.url} (data folder ${started.privateRedis.dir}); it stops with the demo.`);
-    started.redis = redisAt(started.privateRedis.url);
+    started.redis = redisAt(started.privateRedis.url, redisClientFromEnv(process.env));
   }
   const redis = started.redis;
   let connected = false; // until then waitUntilReady reports the failure, in one line
   const reportRedisError = throttled((err: Error) => warn(`Redis at ${redis.description}: ${err.message}`));
-  redis.client.on('error', (err: Error) => connected && reportRedisError(err));
+  (redis.client as unknown as NodeJS.EventEmitter).on('error', (err: Error) => connected && reportRedisError(err));
   await waitUntilReady(redis);
   connected = true;
   if (config.secretIsRandom) warn('SESSION_SECRET is not set: using a random secret, so sessions will not survive a restart.');
@@ -75,7 +75,7 @@ async function stop(code: number): Promise<void> {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
-  redis?.client.disconnect();
+  if (redis) closeRedis(redis);
   if (privateRedis) {
     await privateRedis.stop();
     log('Stopped the private redis-server.');

@@ -9,6 +9,7 @@ export type { SessionManager } from './manager';
 export { SessionError, USER_MESSAGES } from './errors';
 export type { SessionErrorCode } from './errors';
 export type { SessionManagerOptions, CookieOptions } from './options';
+export type { IoredisClient, NodeRedisClient } from './clients/detect';
 export type { RequireSessionOptions } from './middleware';
 export type { Session, SessionData, SessionInfo } from './session';
 export type { SessionEvent, SessionEvents, SessionEventSource, StoreErrorEvent, RequestOutcomeEvent } from './events';

@@ -2,8 +2,8 @@
  * Options: the public `SessionManagerOptions` type with every option's meaning and default, and the
  * validated, frozen `Config` the rest of the package runs on (built by parse-options.ts).
  */
-import type { Cluster, Redis } from 'ioredis';
 import type { RedisAdapter } from './clients/adapter';
+import type { IoredisClient, NodeRedisClient } from './clients/detect';
 import type { SessionError } from './errors';
 import type { UserTagger } from './token';
 
@@ -43,8 +43,11 @@ export interface CookieOptions {
 
 /** Options of {@link createSessionManager}. Only `redis` is required. */
 export interface SessionManagerOptions {
-  /** An ioredis client the app owns: a `Redis` (plain or through Sentinel) or a `Cluster`. */
-  redis: Redis | Cluster;
+  /**
+   * The Redis client the app owns, detected automatically: an ioredis `Redis` (plain or through Sentinel)
+   * or `Cluster`, or a node-redis v5 client from `createClient()`, `createCluster()` or `createSentinel()`.
+   */
+  redis: IoredisClient | NodeRedisClient;
   /**
    * Idle timeout in seconds: a session unused this long ends. Every authenticated request refreshes it.
    * At most one year (a larger value is refused: the unit is seconds, not milliseconds).

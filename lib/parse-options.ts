@@ -3,7 +3,7 @@
  * `Config`; every mistake is an `INVALID_OPTIONS` error that says what to fix.
  */
 import type { RedisAdapter } from './clients/adapter';
-import { ioredisAdapter, isIoredis } from './clients/ioredis';
+import { adapterFor } from './clients/detect';
 import { SessionError } from './errors';
 import type { Config, CookieOptions, SessionManagerOptions } from './options';
 import { closest } from './suggest';
@@ -59,7 +59,7 @@ function seconds(value: unknown, name: string, fallback: number): number {
 export function parseOptions(options: SessionManagerOptions): Config {
   if (options === null || typeof options !== 'object') fail('createSessionManager() needs an options object with at least `redis`.');
   checkKeys(options, TOP_LEVEL, '');
-  const redis = adapterFor(options.redis);
+  const redis = adapterFor(options.redis, fail);
   const idleMs = seconds(options.idleTimeout, 'idleTimeout', 1_800_000);
   const absoluteMs = options.absoluteTimeout === false ? 0 : seconds(options.absoluteTimeout, 'absoluteTimeout', 28_800_000);
   if (absoluteMs > 0 && absoluteMs < idleMs) {
@@ -117,13 +117,6 @@ export function parseOptions(options: SessionManagerOptions): Config {
     maxDataFields: limit(options.maxDataFields, 'maxDataFields', 256),
     requestProperty,
   });
-}
-
-/** The adapter for the client the app passed; anything that is not a supported client is refused. */
-function adapterFor(client: unknown): RedisAdapter {
-  if (isIoredis(client)) return ioredisAdapter(client);
-  const got = client === null || typeof client !== 'object' ? JSON.stringify(client) ?? String(client) : `an object (${client.constructor?.name ?? 'no constructor'})`;
-  return fail(`\`redis\` must be an ioredis client (new Redis(...) or new Cluster(...)) that the app owns; received ${got}.`);
 }
 
 /** Checks a `maxSessions` number; `report` turns a mistake into the right error (options or a user's limit). */

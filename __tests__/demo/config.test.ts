@@ -3,7 +3,9 @@
  * may try by hand, and one clear error per bad value. Also which Redis REDIS_URL selects.
  */
 import { DEFAULTS, DemoConfigError, readConfig } from '../../demo-app/config';
-import { redisFromEnv } from '../../demo-app/redis';
+import type Redis from 'ioredis';
+import { closeRedis, redisFromEnv } from '../../demo-app/redis';
+import { DEFAULT_REDIS_CLIENT } from '../../demo-app/redis-from-env';
 
 const SECRET = 'a-secret-of-at-least-thirty-two-characters';
 
@@ -57,14 +59,30 @@ describe('redisFromEnv', () => {
     expect(redisFromEnv({ REDIS_URL: '  ' })).toBeNull();
   });
 
-  test('REDIS_URL gives a lazily connecting client and a description without the password', () => {
-    const configured = redisFromEnv({ REDIS_URL: 'redis://user:hunter2@127.0.0.1:1/0' })!;
+  test('REDIS_URL with REDIS_CLIENT=ioredis gives a lazily connecting ioredis client and a description without the password', () => {
+    const configured = redisFromEnv({ REDIS_URL: 'redis://user:hunter2@127.0.0.1:1/0', REDIS_CLIENT: 'ioredis' })!;
     try {
+      expect(configured.library).toBe('ioredis');
       expect(configured.description).toBe('redis://user:***@127.0.0.1:1/0');
-      expect(configured.client.status).toBe('wait');
+      expect((configured.client as Redis).status).toBe('wait');
     } finally {
-      configured.client.disconnect();
+      closeRedis(configured);
     }
+  });
+
+  test('REDIS_URL with REDIS_CLIENT=node-redis (or unset: the default) gives a node-redis client that is not connected yet', () => {
+    for (const env of [{ REDIS_CLIENT: 'node-redis' }, {}]) {
+      const configured = redisFromEnv({ REDIS_URL: 'redis://127.0.0.1:1', ...env })!;
+      expect(configured.library).toBe(env.REDIS_CLIENT ?? DEFAULT_REDIS_CLIENT);
+      if (configured.library === 'node-redis') expect((configured.client as { isOpen: boolean }).isOpen).toBe(false);
+      closeRedis(configured);
+    }
+  });
+
+  test('REDIS_CLIENT other than ioredis or node-redis is refused with one clear line, with or without REDIS_URL', () => {
+    const message = 'REDIS_CLIENT must be ioredis or node-redis; received "valkey".';
+    expect(() => redisFromEnv({ REDIS_CLIENT: 'valkey' })).toThrow(new DemoConfigError(message));
+    expect(() => redisFromEnv({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_CLIENT: 'valkey' })).toThrow(new DemoConfigError(message));
   });
 
   test.each([

@@ -10,7 +10,7 @@ import { TEST_SECRET } from '../helpers/app';
 import { keysWithPrefix } from '../helpers/suite';
 import { TARGETS, uniquePrefix } from '../helpers/targets';
 
-const redis = TARGETS[0].connect();
+const redis = TARGETS[0].ioredis();
 afterAll(() => redis.quit());
 
 function demo(limits: Partial<SignInLimits>, keyPrefix = uniquePrefix()) {
@@ -64,7 +64,7 @@ test('the sign-in form gets the form back with 429 and a message', async () => {
 });
 
 test('works on a Redis Cluster (the script is loaded on every master)', async () => {
-  const cluster = TARGETS[1].connect();
+  const cluster = TARGETS[1].ioredis();
   try {
     const signInLimits = { perIp: 100, perUsername: 2, windowSeconds: 60 };
     const app = createDemoApp({ redis: cluster, secret: TEST_SECRET, keyPrefix: uniquePrefix(), signInLimits }).app;

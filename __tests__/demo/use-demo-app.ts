@@ -18,7 +18,7 @@ export interface DemoContext {
 export function useDemoApp(): DemoContext {
   const ctx = {} as DemoContext;
   beforeAll(() => {
-    ctx.redis = TARGETS[0].connect();
+    ctx.redis = TARGETS[0].ioredis();
     ctx.variant = (options) => createDemoApp({ redis: ctx.redis, secret: TEST_SECRET, keyPrefix: uniquePrefix(), ...options }).app;
     ctx.app = ctx.variant({});
   });

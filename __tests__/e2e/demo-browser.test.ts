@@ -45,7 +45,7 @@ const contexts: BrowserContext[] = [];
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({ executablePath: findChromium(), args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-  redis = TARGETS[0].connect();
+  redis = TARGETS[0].ioredis();
 });
 afterAll(async () => {
   await Promise.all(contexts.map((context) => context.close()));

@@ -28,7 +28,7 @@ beforeAll(async () => {
   if (!CHROMIUM) throw new Error('Chromium is not installed, so the browser test cannot run. Install it: sudo apt-get install -y chromium, or set CHROMIUM_PATH.');
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-  redis = TARGETS[0].connect();
+  redis = TARGETS[0].ioredis();
   const { app } = createDemoApp({ redis, secret: TEST_SECRET, keyPrefix: uniquePrefix(), maxSessions: 2, pollSeconds: 1 });
   server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -3,8 +3,8 @@
  */
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
-import type { Cluster, Redis } from 'ioredis';
 import { createSessionManager, type SessionManager, type SessionManagerOptions } from '../../lib';
+import type { AppRedis } from './targets';
 
 /** The cookie-parser secret the test apps sign with. */
 export const TEST_SECRET = 'test-secret-for-cookie-signing-0123456789';
@@ -14,7 +14,7 @@ export type ExtraRoutes = (app: Express, sessions: SessionManager) => void;
 
 /** Builds the test app around a manager made from `options`. */
 export function buildApp(
-  redis: Redis | Cluster,
+  redis: AppRedis,
   options: Partial<SessionManagerOptions> = {},
   routes?: ExtraRoutes,
 ): { app: Express; sessions: SessionManager } {

@@ -1,6 +1,6 @@
 /**
  * Shared plumbing for the behaviour suites: one app per test file on a target Redis with a
- * private key prefix, sign-in helpers, and a key scan that works on a single Redis and a Cluster.
+ * private key prefix (its client under test, plus an ioredis client to inspect keys), sign-in helpers, and a key scan that works on a single Redis and a Cluster.
  */
 import { createHmac } from 'node:crypto';
 import type { Express } from 'express';
@@ -10,10 +10,13 @@ import type { SessionManager, SessionManagerOptions } from '../../lib';
 import { keyNamer, type UserKeys } from '../../lib/store/keys';
 import { userTagOf } from '../../lib/token';
 import { buildApp, TEST_SECRET, type ExtraRoutes } from './app';
-import { uniquePrefix, type Target } from './targets';
+import { closeClient, uniquePrefix, type AppRedis, type Target } from './targets';
 
 /** What a behaviour test file works with; filled in by beforeAll. */
 export interface SuiteContext {
+  /** The client the app passed to the package (the target's library). */
+  client: AppRedis;
+  /** An ioredis client on the same deployment, to look at keys. */
   redis: Redis | Cluster;
   app: Express;
   sessions: SessionManager;
@@ -24,11 +27,13 @@ export interface SuiteContext {
 export function useApp(target: Target, options: Partial<SessionManagerOptions> = {}, routes?: ExtraRoutes): SuiteContext {
   const ctx = {} as SuiteContext;
   beforeAll(() => {
-    ctx.redis = target.connect();
+    ctx.client = target.connect();
+    ctx.redis = target.ioredis();
     ctx.prefix = uniquePrefix();
-    Object.assign(ctx, buildApp(ctx.redis, { keyPrefix: ctx.prefix, ...options }, routes));
+    Object.assign(ctx, buildApp(ctx.client, { keyPrefix: ctx.prefix, ...options }, routes));
   });
   afterAll(async () => {
+    await closeClient(ctx.client);
     await ctx.redis.quit();
   });
   return ctx;

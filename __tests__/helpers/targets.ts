@@ -1,39 +1,117 @@
 /**
- * The Redis deployments the behaviour suites run against ("one suite, several targets").
- * Each target hands out an ioredis client connected to a shared deployment started by
- * global-setup (a single server, a 3-master Redis Cluster), and a unique key prefix so
- * test files never see each other's data.
+ * The Redis deployments and clients the behaviour suites run against ("one suite, several targets"):
+ * every supported client (ioredis, node-redis) on every shared deployment started by global-setup
+ * (a single server, a 3-master Redis Cluster). Each target hands out the client the app passes to
+ * the package, an ioredis client on the same deployment for looking at keys, and test files take a
+ * unique key prefix so they never see each other's data.
  */
 import { randomUUID } from 'node:crypto';
 import Redis, { Cluster } from 'ioredis';
+import { createClient, createCluster } from 'redis';
 
-/** One deployment the behaviour suite runs against. */
+/** The Redis client libraries the package supports. */
+export type ClientName = 'ioredis' | 'node-redis';
+
+/** A node-redis client from createClient(), as the tests create them. */
+export type NodeRedisClient = ReturnType<typeof createClient>;
+
+/** A node-redis client or Cluster, as the tests create them. */
+export type NodeRedis = NodeRedisClient | ReturnType<typeof createCluster>;
+
+/** Any client an app may pass as `redis`. */
+export type AppRedis = Redis | Cluster | NodeRedis;
+
+/** One client library on one deployment. */
 export interface Target {
+  /** E.g. `single Redis, node-redis`. */
   readonly name: string;
-  /** A new client the test owns (disconnect it in afterAll). */
-  connect(): Redis | Cluster;
+  readonly client: ClientName;
+  readonly deployment: 'single' | 'cluster';
+  /**
+   * A new client the test owns, for the app: ioredis connects at once; node-redis is handed over
+   * unconnected, so the package connects it (close it with {@link closeClient}).
+   */
+  connect(): AppRedis;
+  /** A new ioredis client on the same deployment, to look at keys (quit it in afterAll). */
+  ioredis(): Redis | Cluster;
 }
 
-const single: Target = {
-  name: 'single Redis',
-  connect() {
-    const port = Number(process.env.ESS_TEST_REDIS_PORT);
-    if (!port) throw new Error('ESS_TEST_REDIS_PORT is not set: run the tests through jest (npm test), whose global setup starts Redis.');
-    return new Redis({ host: '127.0.0.1', port });
-  },
-};
+function singlePort(): number {
+  const port = Number(process.env.ESS_TEST_REDIS_PORT);
+  if (!port) throw new Error('ESS_TEST_REDIS_PORT is not set: run the tests through jest (npm test), whose global setup starts Redis.');
+  return port;
+}
 
-const cluster: Target = {
-  name: 'Redis Cluster',
-  connect() {
-    const ports = (process.env.ESS_TEST_CLUSTER_PORTS ?? '').split(',').filter(Boolean).map(Number);
-    if (ports.length === 0) throw new Error('ESS_TEST_CLUSTER_PORTS is not set: run the tests through jest (npm test), whose global setup starts the cluster.');
-    return new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })));
-  },
-};
+function clusterPorts(): number[] {
+  const ports = (process.env.ESS_TEST_CLUSTER_PORTS ?? '').split(',').filter(Boolean).map(Number);
+  if (ports.length === 0) throw new Error('ESS_TEST_CLUSTER_PORTS is not set: run the tests through jest (npm test), whose global setup starts the cluster.');
+  return ports;
+}
 
-/** Every target the behaviour suite runs against. */
-export const TARGETS: Target[] = [single, cluster];
+/** A node-redis client (or Cluster) on the shared deployment; errors are expected in fault tests and only counted by them. */
+export function nodeRedisOn(deployment: 'single' | 'cluster'): NodeRedis {
+  const client =
+    deployment === 'single'
+      ? createClient({ socket: { host: '127.0.0.1', port: singlePort() } })
+      : createCluster({ rootNodes: clusterPorts().map((port) => ({ socket: { host: '127.0.0.1', port } })) });
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** An ioredis client (or Cluster) on the shared deployment. */
+export function ioredisOn(deployment: 'single' | 'cluster'): Redis | Cluster {
+  return deployment === 'single' ? new Redis({ host: '127.0.0.1', port: singlePort() }) : new Cluster(clusterPorts().map((port) => ({ host: '127.0.0.1', port })));
+}
+
+function target(client: ClientName, deployment: 'single' | 'cluster'): Target {
+  return {
+    name: `${deployment === 'single' ? 'single Redis' : 'Redis Cluster'}, ${client}`,
+    client,
+    deployment,
+    connect: () => (client === 'ioredis' ? ioredisOn(deployment) : nodeRedisOn(deployment)),
+    ioredis: () => ioredisOn(deployment),
+  };
+}
+
+/** Every client on every deployment the behaviour suite runs against; the first is ioredis on a single Redis. */
+export const TARGETS: Target[] = [
+  target('ioredis', 'single'),
+  target('ioredis', 'cluster'),
+  target('node-redis', 'single'),
+  target('node-redis', 'cluster'),
+];
+
+/** Every supported client library, for suites that start their own servers. */
+export const CLIENTS: ClientName[] = ['ioredis', 'node-redis'];
+
+/**
+ * A client of `library` for the server at `port` that retries every `retryMs` while it is down, as
+ * the fault suites need; node-redis is handed over unconnected and errors are swallowed on both.
+ */
+export function clientOn(library: ClientName, port: number, retryMs = 100): AppRedis {
+  if (library === 'ioredis') {
+    const redis = new Redis({ host: '127.0.0.1', port, retryStrategy: () => retryMs });
+    redis.on('error', () => undefined);
+    return redis;
+  }
+  const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: () => retryMs } });
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** True for a node-redis client (they have `isOpen`; ioredis clients have `status`). */
+export function isNodeRedisClient(client: AppRedis): client is NodeRedis {
+  return typeof (client as NodeRedis).isOpen === 'boolean';
+}
+
+/** Closes a client of either library, whether or not it ever connected. */
+export async function closeClient(client: AppRedis): Promise<void> {
+  if (!isNodeRedisClient(client)) {
+    client.disconnect();
+    return;
+  }
+  if (client.isOpen) client.destroy();
+}
 
 /** A key prefix no other test file uses. */
 export function uniquePrefix(): string {

@@ -266,7 +266,7 @@ describe.each(TARGETS)('devices ($name)', (target) => {
       }
       expect(seen).toEqual(expected);
       expect(seen.has(gone.sessionId)).toBe(false);
-      if (target.name === 'Redis Cluster') {
+      if (target.deployment === 'cluster') {
         // The users are spread over the masters: a scan of one master would have missed some.
         const masters = (ctx.redis as Cluster).nodes('master');
         const perMaster = await Promise.all(masters.map(async (node) => (await node.keys(`${ctx.prefix}*`)).length));

@@ -1,8 +1,10 @@
 /**
  * Sets up the throwaway consumer projects of the package smoke tests, once per run: builds the
  * package into a staging folder exactly as `npm pack` ships it, packs it, installs the tarball with
- * npm (offline: the tarball has no dependencies) into a temp folder, links express, ioredis,
- * cookie-parser and the type packages from this repo's node_modules, and copies the fixture apps.
+ * npm (offline: the tarball has no dependencies) into two temp projects, links express,
+ * cookie-parser, the type packages and one Redis client from this repo's node_modules (ioredis in
+ * one project, node-redis in the other: each installs only the client it uses), and copies the
+ * fixture apps.
  * It builds into staging rather than the repo's dist/ so that tests running in parallel never see
  * a half-built dist/.
  */
@@ -14,16 +16,18 @@ import { join, resolve } from 'node:path';
 /** The repository root. */
 export const REPO = resolve(__dirname, '../..');
 
-/** The packages a consumer app brings itself, linked from the repo's node_modules. */
+/** The packages a consumer app brings itself, linked from the repo's node_modules; plus one Redis client. */
 const CONSUMER_DEPENDENCIES = [
-  'express', 'ioredis', 'cookie-parser', 'express-session', 'express-rate-limit', 'rate-limit-redis', 'passport', 'passport-local',
+  'express', 'cookie-parser', 'express-session', 'express-rate-limit', 'rate-limit-redis', 'passport', 'passport-local',
   '@types/node', '@types/express', '@types/cookie-parser', '@types/express-session', '@types/passport', '@types/passport-local',
 ];
 
-/** The packed and installed package, and the folder holding the consumer projects. */
+/** The packed and installed package, and the folders holding the consumer projects. */
 export interface ConsumerProjects {
-  /** Holds node_modules/ and the fixture projects cjs/, esm/ and ts/. */
+  /** With ioredis only: holds node_modules/ and the fixture projects cjs/, esm/ and ts/. */
   readonly root: string;
+  /** With node-redis (`redis`) only: holds node_modules/ and the fixture project node-redis/. */
+  readonly nodeRedisRoot: string;
   readonly tarball: string;
   /** Paths inside the tarball, as `npm pack` listed them. */
   readonly packedFiles: string[];
@@ -54,19 +58,29 @@ export async function createConsumerProjects(): Promise<ConsumerProjects> {
     const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
     const tarball = join(work, filename);
 
+    const fixtures = join(__dirname, 'fixtures');
     const root = join(work, 'consumer');
-    cpSync(join(__dirname, 'fixtures'), root, { recursive: true });
-    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    cpSync(fixtures, root, { recursive: true, filter: (source) => source !== join(fixtures, 'node-redis') });
     writeFileSync(join(root, 'ts', 'package.json'), JSON.stringify({ type: 'module' }));
-    await run('npm', ['install', '--offline', '--legacy-peer-deps', '--no-audit', '--no-fund', '--no-package-lock', tarball], root);
-    mkdirSync(join(root, 'node_modules', '@types'), { recursive: true });
-    for (const name of CONSUMER_DEPENDENCIES) symlinkSync(join(REPO, 'node_modules', name), join(root, 'node_modules', name), 'dir');
+    const nodeRedisRoot = join(work, 'consumer-node-redis');
+    cpSync(join(fixtures, 'node-redis'), join(nodeRedisRoot, 'node-redis'), { recursive: true });
+    cpSync(join(fixtures, 'exercise.cjs'), join(nodeRedisRoot, 'exercise.cjs'));
+    writeFileSync(join(nodeRedisRoot, 'node-redis', 'package.json'), JSON.stringify({ type: 'module' }));
+    await Promise.all([installConsumer(root, tarball, 'ioredis'), installConsumer(nodeRedisRoot, tarball, 'redis')]);
 
-    return { root, tarball, packedFiles: files.map((file) => file.path).sort(), cleanUp };
+    return { root, nodeRedisRoot, tarball, packedFiles: files.map((file) => file.path).sort(), cleanUp };
   } catch (err) {
     cleanUp();
     throw err;
   }
+}
+
+/** Installs the tarball into a new consumer project at `root` and links its dependencies, with `client` as its only Redis client. */
+async function installConsumer(root: string, tarball: string, client: 'ioredis' | 'redis'): Promise<void> {
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ name: `consumer-${client}`, private: true }));
+  await run('npm', ['install', '--offline', '--legacy-peer-deps', '--no-audit', '--no-fund', '--no-package-lock', tarball], root);
+  mkdirSync(join(root, 'node_modules', '@types'), { recursive: true });
+  for (const name of [...CONSUMER_DEPENDENCIES, client]) symlinkSync(join(REPO, 'node_modules', name), join(root, 'node_modules', name), 'dir');
 }
 
 /** What `npm pack` must ship: each lib module's JavaScript and types, the ESM entries, README, LICENSE, package.json. */

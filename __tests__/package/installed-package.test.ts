@@ -18,8 +18,8 @@ beforeAll(async () => {
 afterAll(() => projects?.cleanUp());
 
 /** Runs one consumer app against the shared test Redis and returns the JSON line it printed. */
-async function runApp(relativePath: string): Promise<Record<string, any>> {
-  const { stdout } = await run(process.execPath, [relativePath], projects.root, {
+async function runApp(relativePath: string, root = projects.root): Promise<Record<string, any>> {
+  const { stdout } = await run(process.execPath, [relativePath], root, {
     ESS_TEST_REDIS_PORT: process.env.ESS_TEST_REDIS_PORT,
     ESS_KEY_PREFIX: uniquePrefix(),
   });
@@ -62,10 +62,11 @@ describe('the packed tarball', () => {
 });
 
 describe('a user project that installed the tarball', () => {
-  test('works from CommonJS (require)', async () => {
+  test('works from CommonJS (require), with ioredis as its only Redis client', async () => {
     const seen = await runApp('cjs/app.cjs');
     expectWorkingSessions(seen);
     expect(seen.exportNames).toEqual(['SessionError', 'USER_MESSAGES', 'createSessionManager']);
+    expect(seen.redisResolves).toBe(false);
   });
 
   test('works from an ES module (import), sharing one SessionError class with require', async () => {
@@ -103,5 +104,19 @@ describe('an app that also has @types/express-session (strict, skipLibCheck: fal
       + "import('express-single-session/core').then((c) => console.log(JSON.stringify([a.SessionError === b.SessionError, c.SessionError === a.SessionError, Object.keys(b).sort()])))";
     const { stdout } = await run(process.execPath, ['-e', script], projects.root);
     expect(JSON.parse(stdout)).toEqual([true, true, ['SessionError', 'USER_MESSAGES', 'createSessionManager']]);
+  });
+});
+
+describe('a user project that installed the tarball with node-redis and not ioredis', () => {
+  test('works from CommonJS with a connected createClient()', async () => {
+    const seen = await runApp('node-redis/app.cjs', projects.nodeRedisRoot);
+    expectWorkingSessions(seen);
+    expect(seen).toMatchObject({ ioredisResolves: false, redisResolves: true });
+  });
+
+  test('type-checks in strict TypeScript without ioredis types, and runs with a client it never connected', async () => {
+    const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
+    await run(process.execPath, [tsc, '-p', 'node-redis'], projects.nodeRedisRoot);
+    expectWorkingSessions(await runApp('node-redis/app.js', projects.nodeRedisRoot));
   });
 });

@@ -10,7 +10,7 @@ import { isIndexKey, userKeys } from '../helpers/suite';
 import { TARGETS, uniquePrefix } from '../helpers/targets';
 
 const USERS = Array.from({ length: 120 }, (_, i) => `cluster-user-${i}`);
-const target = TARGETS.find((t) => t.name === 'Redis Cluster')!;
+const target = TARGETS.find((t) => t.deployment === 'cluster' && t.client === 'ioredis')!;
 const prefix = uniquePrefix();
 let redis: Cluster;
 let built: ReturnType<typeof buildApp>;

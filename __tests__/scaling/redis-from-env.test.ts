@@ -5,7 +5,11 @@
  * connect through clientFor too.)
  */
 import Redis, { Cluster } from 'ioredis';
-import { clientFor, describeDeployment, parseRedisEnv, RedisEnvError } from '../../demo-app/redis-from-env';
+import type { createClient, createCluster } from 'redis';
+import request from 'supertest';
+import { clientFor, DEFAULT_REDIS_CLIENT, describeDeployment, parseRedisClient, parseRedisEnv, RedisEnvError } from '../../demo-app/redis-from-env';
+import { buildApp } from '../helpers/app';
+import { uniquePrefix } from '../helpers/targets';
 
 describe('parseRedisEnv', () => {
   test('nothing set means no deployment chosen (the demo then starts its own redis-server)', () => {
@@ -65,9 +69,23 @@ describe('parseRedisEnv', () => {
   });
 });
 
+describe('parseRedisClient', () => {
+  test('REDIS_CLIENT picks ioredis or node-redis; unset means the recommended default', () => {
+    expect(parseRedisClient({ REDIS_CLIENT: 'ioredis' })).toBe('ioredis');
+    expect(parseRedisClient({ REDIS_CLIENT: ' node-redis ' })).toBe('node-redis');
+    expect(parseRedisClient({})).toBe(DEFAULT_REDIS_CLIENT);
+  });
+
+  test('any other REDIS_CLIENT is refused with INVALID_REDIS_ENV', () => {
+    expect(() => parseRedisClient({ REDIS_CLIENT: 'redis' })).toThrow(/REDIS_CLIENT must be ioredis or node-redis; received "redis"/);
+  });
+});
+
+const clusterNodes = (): string => (process.env.ESS_TEST_CLUSTER_PORTS ?? '').split(',').map((p) => `127.0.0.1:${p}`).join(',');
+
 describe('clientFor', () => {
   test('REDIS_URL connects a Redis client to that server', async () => {
-    const redis = clientFor(parseRedisEnv({ REDIS_URL: `redis://127.0.0.1:${process.env.ESS_TEST_REDIS_PORT}` })!);
+    const redis = clientFor(parseRedisEnv({ REDIS_URL: `redis://127.0.0.1:${process.env.ESS_TEST_REDIS_PORT}` })!) as Redis;
     try {
       expect(redis).toBeInstanceOf(Redis);
       expect(Number(((await redis.config('GET', 'port')) as string[])[1])).toBe(Number(process.env.ESS_TEST_REDIS_PORT));
@@ -77,13 +95,32 @@ describe('clientFor', () => {
   });
 
   test('REDIS_CLUSTER_NODES connects a Cluster client that sees every master', async () => {
-    const redis = clientFor(parseRedisEnv({ REDIS_CLUSTER_NODES: (process.env.ESS_TEST_CLUSTER_PORTS ?? '').split(',').map((p) => `127.0.0.1:${p}`).join(',') })!);
+    const redis = clientFor(parseRedisEnv({ REDIS_CLUSTER_NODES: clusterNodes() })!) as Cluster;
     try {
       expect(redis).toBeInstanceOf(Cluster);
       expect(await redis.ping()).toBe('PONG');
-      expect((redis as Cluster).nodes('master')).toHaveLength(3);
+      expect(redis.nodes('master')).toHaveLength(3);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  test('REDIS_CLIENT=node-redis builds an unconnected node-redis client or Cluster that the package connects', async () => {
+    const deployments = [
+      parseRedisEnv({ REDIS_URL: `redis://127.0.0.1:${process.env.ESS_TEST_REDIS_PORT}` })!,
+      parseRedisEnv({ REDIS_CLUSTER_NODES: clusterNodes() })!,
+    ];
+    for (const deployment of deployments) {
+      const redis = clientFor(deployment, { client: 'node-redis' }) as ReturnType<typeof createClient> | ReturnType<typeof createCluster>;
+      redis.on('error', () => undefined);
+      try {
+        expect(redis.isOpen).toBe(false);
+        expect('nodeClient' in redis).toBe(deployment.kind === 'cluster');
+        const { app } = buildApp(redis, { keyPrefix: uniquePrefix() });
+        expect((await request(app).post('/login').send({ userId: 'from-env' })).status).toBe(200);
+      } finally {
+        redis.destroy();
+      }
     }
   });
 

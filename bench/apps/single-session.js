@@ -1,8 +1,9 @@
 /**
- * App D, this package with its defaults, through its public API as built by `npm run build`
- * (the package's `main`, dist/index.js), or from lib/ through tsx with `--from-source` (the
- * quick test uses that so it never rebuilds dist/ under other tests). The ioredis client has
- * `enableAutoPipelining`, as the hand-written app's does.
+ * App D-ioredis, this package with its defaults on an ioredis client, through its public API as
+ * built by `npm run build` (the package's `main`, dist/index.js), or from lib/ through tsx with
+ * `--from-source` (the quick test uses that so it never rebuilds dist/ under other tests). The
+ * ioredis client has `enableAutoPipelining`, as the hand-written app's does. `withClient()` builds
+ * the same app on another client (single-session-node-redis.js).
  */
 'use strict';
 const cookieParser = require('cookie-parser');
@@ -14,13 +15,15 @@ const { SECRET } = require('./rules');
 exports.label = 'express-single-session';
 exports.keepsSessions = true;
 
-function connect({ redisPort, db }) {
-  return new Redis({ host: '127.0.0.1', port: redisPort, db, enableAutoPipelining: true });
+/** The app's ioredis client on Redis database `db`, and how to close it. */
+function connectIoredis({ redisPort, db }) {
+  const redis = new Redis({ host: '127.0.0.1', port: redisPort, db, enableAutoPipelining: true });
+  return { redis, close: () => redis.quit() };
 }
 
-/** Builds the app on Redis database `db`. */
-exports.createApp = async function createApp(where, options = {}) {
-  const redis = connect(where);
+/** App D on the client `connect` makes: `createApp(where)` builds it on Redis database `where.db`. */
+exports.withClient = (connect) => async function createApp(where, options = {}) {
+  const { redis, close } = await connect(where);
   const sessions = createSessionManager({ redis, ...options });
   const app = express();
   app.use(cookieParser(SECRET));
@@ -34,15 +37,17 @@ exports.createApp = async function createApp(where, options = {}) {
     }
   });
   app.get('/me', sessions.requireSession(), (req, res) => res.json({ userId: req.session.userId }));
-  return { app, close: () => redis.quit() };
+  return { app, close };
 };
+
+exports.createApp = exports.withClient(connectIoredis);
 
 /**
  * Signs `count` users in without HTTP, through `sessions.login()` with a minimal request and
  * response, `batch` at a time; auto-pipelining sends each batch's login scripts together.
  */
 exports.seed = async function seed(where, count, { batch = 2000, prefix = 'seed-' } = {}) {
-  const redis = connect(where);
+  const { redis, close } = connectIoredis(where);
   const sessions = createSessionManager({ redis });
   // What login() reads of an Express request: the cookies, and the client it records (no User-Agent, as autocannon sends).
   const req = { secret: SECRET, secure: false, signedCookies: {}, cookies: {}, ip: '127.0.0.1', get: () => undefined };
@@ -52,5 +57,5 @@ exports.seed = async function seed(where, count, { batch = 2000, prefix = 'seed-
     for (let i = start; i < Math.min(count, start + batch); i++) logins.push(sessions.login(req, res, `${prefix}${i}`));
     await Promise.all(logins);
   }
-  await redis.quit();
+  await close();
 };

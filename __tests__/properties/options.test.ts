@@ -30,9 +30,10 @@ const anything = fc.anything({
   withUnicodeString: true,
 });
 
-/** A value that is sometimes plausible for an option and sometimes anything. */
-const value = (...plausible: fc.Arbitrary<unknown>[]) => fc.oneof(anything, ...plausible);
-const seconds = fc.oneof(fc.integer({ min: -5, max: 100_000 }), fc.double({ noNaN: false }), fc.constant(0.001));
+/** A value that is mostly plausible for an option (right type, edge values) and sometimes anything. */
+const value = (...plausible: fc.Arbitrary<unknown>[]) =>
+  fc.oneof({ weight: 1, arbitrary: anything }, ...plausible.map((arbitrary) => ({ weight: Math.ceil(6 / plausible.length), arbitrary })));
+const seconds = fc.oneof(fc.integer({ min: -5, max: 100_000 }), fc.integer({ min: 1, max: 3600 }), fc.double(), fc.constant(0.001));
 
 const cookie = value(
   fc.record(
@@ -62,7 +63,9 @@ const realOptions = fc.record(
     maxSessions: value(fc.integer({ min: -1, max: 1001 }), fc.func(anything), fc.func(fc.integer({ min: 1, max: 3 }))),
     onLimit: value(fc.constantFrom('displace-oldest', 'reject-new', 'displace')),
     recordClient: value(fc.boolean()),
-    waitForReplicas: value(fc.record({ replicas: value(fc.integer({ min: -1, max: 101 })), timeoutMs: value(fc.integer({ min: -1, max: 70_000 })) }, { requiredKeys: [] })),
+    waitForReplicas: value(
+      fc.record({ replicas: value(fc.integer({ min: -1, max: 101 })), timeoutMs: value(fc.integer({ min: -1, max: 70_000 })) }, { requiredKeys: [] }),
+    ),
     metrics: value(fc.record({ registry: value(fc.constant({ registerMetric: 1 })) }, { requiredKeys: [] })),
     userTagSecret: value(fc.string({ minLength: 30, maxLength: 40 })),
     maxDataBytes: value(fc.integer({ min: -1, max: 100_000 })),
@@ -70,13 +73,41 @@ const realOptions = fc.record(
     requestProperty: value(fc.constantFrom('account', 'session', 'body', '__proto__', '1x', 'my-session')),
     onError: value(fc.func(fc.constant(undefined))),
   },
+  { requiredKeys: [], noNullPrototype: false },
+);
+
+/** Options a careful app passes: every value of the right type and in range. */
+const validOptions = fc.record(
+  {
+    idleTimeout: fc.integer({ min: 60, max: 3600 }),
+    absoluteTimeout: fc.constantFrom(false, 7200, 28_800),
+    localCache: fc.oneof(fc.boolean(), fc.record({ maxEntries: fc.integer({ min: 1, max: 20 }) }, { requiredKeys: [] })),
+    indexTtlFactor: fc.double({ min: 1, max: 5, noNaN: true }),
+    storeTimeoutMs: fc.integer({ min: 200, max: 5000 }),
+    cookie: fc.record({ sameSite: fc.constantFrom('lax', 'strict'), path: fc.constantFrom('/', '/app'), persistent: fc.boolean() }, { requiredKeys: [] }),
+    maxSessions: fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.func(fc.integer({ min: 1, max: 3 })), fc.func(anything)),
+    onLimit: fc.constantFrom('displace-oldest', 'reject-new'),
+    recordClient: fc.boolean(),
+    userTagSecret: fc.string({ minLength: 32, maxLength: 40 }),
+    maxDataBytes: fc.integer({ min: 1, max: 100_000 }),
+    maxDataFields: fc.integer({ min: 1, max: 300 }),
+    requestProperty: fc.constantFrom('account', 'session'),
+    onError: fc.func(fc.constant(undefined)),
+  },
   { requiredKeys: [] },
 );
+const NAMES = ['idleTimeout', 'absoluteTimeout', 'touchAfter', 'localCache', 'indexTtlFactor', 'keyPrefix', 'storeTimeoutMs', 'cookie', 'maxSessions',
+  'onLimit', 'recordClient', 'waitForReplicas', 'metrics', 'userTagSecret', 'maxDataBytes', 'maxDataFields', 'requestProperty', 'onError'];
 
 /** Options as an app might get them wrong: the real names, plus sometimes a stray name, or no object at all. */
 const options = fc.oneof(
-  { weight: 6, arbitrary: realOptions },
-  { weight: 1, arbitrary: fc.tuple(realOptions, fc.dictionary(fc.string({ maxLength: 12 }), anything, { maxKeys: 2 })).map(([real, extra]) => ({ ...extra, ...real })) },
+  { weight: 4, arbitrary: realOptions },
+  { weight: 3, arbitrary: validOptions },
+  { weight: 3, arbitrary: fc.tuple(validOptions, fc.constantFrom(...NAMES), anything).map(([valid, name, wrong]) => ({ ...valid, [name]: wrong })) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(realOptions, fc.dictionary(fc.string({ maxLength: 12 }), anything, { maxKeys: 2 })).map(([real, extra]) => ({ ...extra, ...real })),
+  },
   { weight: 1, arbitrary: fc.record({ redis: anything }) },
   { weight: 1, arbitrary: anything },
 );
@@ -105,7 +136,7 @@ async function answers(sessions: SessionManager, client: Redis): Promise<void> {
   expect((await request(app).get('/public')).status).toBe(200);
   const login = await request(app).post('/login').send({});
   expect(login.status === 200 || login.status === 299).toBe(true);
-  const me = await request(app).get('/me').set('Cookie', [].concat(login.headers['set-cookie'] ?? []));
+  const me = await request(app).get('/me').set('Cookie', ([] as string[]).concat(login.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]));
   // Behind a requestProperty or a Secure cookie the request may be signed out; it is still answered, never with a crash.
   expect([200, 401]).toContain(me.status);
 }

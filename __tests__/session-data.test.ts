@@ -31,7 +31,9 @@ function heldRoute() {
 describe.each(TARGETS)('session data ($name)', (target) => {
   const held = heldRoute();
   let nextData: object = {};
-  const ctx = useApp(target, {}, (app, sessions) => {
+  /** What onError heard: a change the package could not save must be reported, never dropped silently. */
+  const reported: { code: string; message: string }[] = [];
+  const ctx = useApp(target, { onError: (error) => reported.push({ code: error.code, message: error.message }) }, (app, sessions) => {
     held.routes(app);
     app.post('/drop-b', sessions.requireSession(), (req, res) => {
       req.session!.b = undefined;
@@ -102,8 +104,12 @@ describe.each(TARGETS)('session data ($name)', (target) => {
     const inFlight = request(ctx.app).post('/held').set('Cookie', old).send({ owner: 'stale-write', extra: 1 }).then((r) => r);
     await arrival;
     const fresh = await signIn(ctx.app, 'race-user', { owner: 'new' });
+    reported.length = 0;
     held.releaseAll();
     expect((await inFlight).status).toBe(200);
+    // The dropped save is reported to onError as SESSION_DISPLACED (the write-back runs after the response).
+    for (let waited = 0; reported.length === 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(reported.map((r) => r.code)).toEqual(['SESSION_DISPLACED']);
     const stale = await request(ctx.app).get('/me').set('Cookie', old);
     expect(stale.status).toBe(401);
     expect(stale.body.error.code).toBe('SESSION_DISPLACED');

@@ -10,6 +10,7 @@ import { SessionError, type SessionErrorCode } from './errors';
 import type { Config } from './options';
 import { checkKeys } from './parse-options';
 import { answer } from './respond';
+import { shown } from './shown';
 import { ActiveSession, changesOf, createSession, observedAt, type Session } from './session';
 import type { SessionStore } from './store/store';
 
@@ -210,7 +211,7 @@ export function sessionOf(req: Request, property = 'session'): Session {
  */
 export function createRecentLoginGuard(maxAgeSeconds: number, options: RequireSessionOptions = {}, property = 'session'): RequestHandler {
   if (typeof maxAgeSeconds !== 'number' || !Number.isFinite(maxAgeSeconds) || maxAgeSeconds <= 0) {
-    throw new SessionError('INVALID_OPTIONS', `requireRecentLogin() needs a positive number of seconds; received ${JSON.stringify(maxAgeSeconds)}.`);
+    throw new SessionError('INVALID_OPTIONS', `requireRecentLogin() needs a positive number of seconds; received ${shown(maxAgeSeconds)}.`);
   }
   const maxAgeMs = maxAgeSeconds * 1000;
   const guard = createGuard(options, property);

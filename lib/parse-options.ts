@@ -6,6 +6,7 @@ import type { RedisAdapter } from './clients/adapter';
 import { adapterFor } from './clients/detect';
 import { SessionError } from './errors';
 import type { Config, CookieOptions, SessionManagerOptions } from './options';
+import { shown } from './shown';
 import { closest } from './suggest';
 import { createUserTagger } from './token';
 
@@ -47,7 +48,7 @@ const YEAR_SECONDS = 365 * 24 * 3600;
 function seconds(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    fail(`\`${name}\` must be a positive number of seconds; received ${JSON.stringify(value)}.`);
+    fail(`\`${name}\` must be a positive number of seconds; received ${shown(value)}.`);
   }
   if (value > YEAR_SECONDS) {
     fail(`\`${name}\` is ${value} seconds, more than a year. The unit is seconds, not milliseconds: did you mean ${name}: ${Math.round(value / 1000)}?`);
@@ -69,11 +70,11 @@ export function parseOptions(options: SessionManagerOptions): Config {
   }
   const touchAfter = options.touchAfter ?? idleMs / 100_000;
   if (typeof touchAfter !== 'number' || !Number.isFinite(touchAfter) || touchAfter < 0 || touchAfter * 1000 >= idleMs) {
-    fail(`\`touchAfter\` must be a number of seconds from 0 (refresh on every request) to less than \`idleTimeout\`; received ${JSON.stringify(touchAfter)}.`);
+    fail(`\`touchAfter\` must be a number of seconds from 0 (refresh on every request) to less than \`idleTimeout\`; received ${shown(touchAfter)}.`);
   }
   const factor = options.indexTtlFactor ?? 1.5;
   if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
-    fail(`\`indexTtlFactor\` must be a number of at least 1; received ${JSON.stringify(factor)}.`);
+    fail(`\`indexTtlFactor\` must be a number of at least 1; received ${shown(factor)}.`);
   }
   const keyPrefix = options.keyPrefix ?? 'ess:';
   if (typeof keyPrefix !== 'string' || /[{}]/.test(keyPrefix) || keyPrefix.length > 64) {
@@ -81,16 +82,16 @@ export function parseOptions(options: SessionManagerOptions): Config {
   }
   const storeTimeoutMs = options.storeTimeoutMs ?? 1000;
   if (!Number.isInteger(storeTimeoutMs) || storeTimeoutMs < 1 || storeTimeoutMs > 60_000) {
-    fail(`\`storeTimeoutMs\` must be a whole number of milliseconds from 1 to 60000; received ${JSON.stringify(storeTimeoutMs)}.`);
+    fail(`\`storeTimeoutMs\` must be a whole number of milliseconds from 1 to 60000; received ${shown(storeTimeoutMs)}.`);
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') fail('`onError` must be a function.');
   const requestProperty = options.requestProperty ?? 'session';
   if (typeof requestProperty !== 'string' || !/^[A-Za-z_$][\w$]{0,63}$/.test(requestProperty) || TAKEN_REQUEST_PROPERTIES.has(requestProperty)) {
-    fail(`\`requestProperty\` must be a free identifier for the request, such as 'account'; received ${JSON.stringify(requestProperty)}.`);
+    fail(`\`requestProperty\` must be a free identifier for the request, such as 'account'; received ${shown(requestProperty)}.`);
   }
   const { maxSessions = 1, onLimit = 'displace-oldest', recordClient = true } = options;
   if (typeof maxSessions !== 'function') checkMaxSessions(maxSessions, fail);
-  if (onLimit !== 'displace-oldest' && onLimit !== 'reject-new') fail(`\`onLimit\` must be 'displace-oldest' or 'reject-new'; received ${JSON.stringify(onLimit)}.`);
+  if (onLimit !== 'displace-oldest' && onLimit !== 'reject-new') fail(`\`onLimit\` must be 'displace-oldest' or 'reject-new'; received ${shown(onLimit)}.`);
   if (typeof recordClient !== 'boolean') fail('`recordClient` must be true or false.');
   const { userTagSecret } = options;
   if (userTagSecret !== undefined && (typeof userTagSecret !== 'string' || userTagSecret.length < MIN_TAG_SECRET)) {
@@ -122,7 +123,7 @@ export function parseOptions(options: SessionManagerOptions): Config {
 /** Checks a `maxSessions` number; `report` turns a mistake into the right error (options or a user's limit). */
 export function checkMaxSessions(value: unknown, report: (message: string) => never): number {
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_SESSIONS_LIMIT) {
-    report(`\`maxSessions\` must be a whole number from 1 to ${MAX_SESSIONS_LIMIT} (or a function of the user id returning one); received ${JSON.stringify(value)}.`);
+    report(`\`maxSessions\` must be a whole number from 1 to ${MAX_SESSIONS_LIMIT} (or a function of the user id returning one); received ${shown(value)}.`);
   }
   return value as number;
 }
@@ -135,7 +136,7 @@ function parseLocalCache(value: SessionManagerOptions['localCache'], redis: Redi
     checkKeys(value, ['maxEntries'], 'localCache.');
     maxEntries = value.maxEntries ?? maxEntries;
     if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > 10_000_000) {
-      fail(`\`localCache.maxEntries\` must be a whole number from 1 to 10000000; received ${JSON.stringify(maxEntries)}.`);
+      fail(`\`localCache.maxEntries\` must be a whole number from 1 to 10000000; received ${shown(maxEntries)}.`);
     }
   }
   if (!redis.tracked) fail(`\`localCache\` needs a single Redis or a Sentinel-managed client; this ${redis.library} ${redis.isCluster ? 'Cluster ' : ''}client cannot track keys for it. Leave localCache off with a Cluster.`);
@@ -148,9 +149,9 @@ function parseWaitForReplicas(value: SessionManagerOptions['waitForReplicas']): 
   if (value === null || typeof value !== 'object') fail('`waitForReplicas` must be `{ replicas, timeoutMs }`.');
   checkKeys(value, ['replicas', 'timeoutMs'], 'waitForReplicas.');
   const { replicas, timeoutMs } = value;
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 100) fail(`\`waitForReplicas.replicas\` must be a whole number from 1 to 100; received ${JSON.stringify(replicas)}.`);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 100) fail(`\`waitForReplicas.replicas\` must be a whole number from 1 to 100; received ${shown(replicas)}.`);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
-    fail(`\`waitForReplicas.timeoutMs\` must be a whole number of milliseconds from 1 to 60000; received ${JSON.stringify(timeoutMs)}.`);
+    fail(`\`waitForReplicas.timeoutMs\` must be a whole number of milliseconds from 1 to 60000; received ${shown(timeoutMs)}.`);
   }
   return Object.freeze({ replicas, timeoutMs });
 }
@@ -167,7 +168,7 @@ function parseMetrics(value: SessionManagerOptions['metrics']): Config['metrics'
 function limit(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    fail(`\`${name}\` must be a whole number of at least 1; received ${JSON.stringify(value)}.`);
+    fail(`\`${name}\` must be a whole number of at least 1; received ${shown(value)}.`);
   }
   return value;
 }
@@ -189,7 +190,7 @@ function parseCookie(cookie: CookieOptions): Config['cookie'] {
   const { secure = 'auto', sameSite = 'lax', path = '/', domain, persistent = true } = cookie;
   // Where the browser will accept it, the default name is `__Host-`: Secure, this host only, Path=/.
   const name = cookie.name ?? (secure === true && path === '/' && domain === undefined ? '__Host-ess_sid' : 'ess_sid');
-  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) fail(`\`cookie.name\` must be a valid cookie name; received ${JSON.stringify(name)}.`);
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) fail(`\`cookie.name\` must be a valid cookie name; received ${shown(name)}.`);
   if (secure !== true && secure !== false && secure !== 'auto') fail("`cookie.secure` must be true, false or 'auto'.");
   if (sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') fail("`cookie.sameSite` must be 'lax', 'strict' or 'none'.");
   if (typeof path !== 'string' || !path.startsWith('/')) fail('`cookie.path` must be a string starting with `/`.');

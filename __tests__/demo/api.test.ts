@@ -38,8 +38,16 @@ describe('POST /api/login', () => {
     const cookie = ([] as string[]).concat(res.headers['set-cookie']).find((c) => c.startsWith('ess_sid='))!;
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
-    const token = decodeURIComponent(sessionCookie(res).slice('ess_sid='.length));
-    expect(JSON.stringify(res.body)).not.toContain(token.slice(2, 20)); // the secret token never appears in the body
+    // The cookie holds s:<user tag>.<secret token>.<signature>: search the body for the token itself, not the tag.
+    const signed = decodeURIComponent(sessionCookie(res).slice('ess_sid='.length));
+    const raw = signed.slice(2, signed.lastIndexOf('.'));
+    const token = raw.slice(raw.indexOf('.') + 1);
+    expect(token.length).toBeGreaterThanOrEqual(40);
+    expect(raw.startsWith(`${token}`)).toBe(false);
+    const body = JSON.stringify(res.body);
+    expect(body).not.toContain(token);
+    expect(body).not.toContain(token.slice(0, 16));
+    expect(body).not.toContain(token.slice(-16));
   });
 
   test('wrong password: 401 INVALID_CREDENTIALS and no cookie', async () => {

@@ -4,9 +4,12 @@
  * INVALID_REDIS_ENV and a message naming the variable. (The cluster and sentinel failover tests
  * connect through clientFor too.)
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import Redis, { Cluster } from 'ioredis';
 import type { createClient, createCluster } from 'redis';
 import request from 'supertest';
+import { DemoConfigError } from '../../demo-app/config';
+import { redisFromEnv, waitUntilReady } from '../../demo-app/redis';
 import { clientFor, DEFAULT_REDIS_CLIENT, describeDeployment, parseRedisClient, parseRedisEnv, RedisEnvError } from '../../demo-app/redis-from-env';
 import { buildApp } from '../helpers/app';
 import { uniquePrefix } from '../helpers/targets';
@@ -124,7 +127,26 @@ describe('clientFor', () => {
     }
   });
 
-  test('a bad value throws before any connection is made', () => {
-    expect(() => parseRedisEnv({ REDIS_CLUSTER_NODES: 'nope' })).toThrow(RedisEnvError);
+  test('a bad value throws before any connection is made: a listener on the good seed sees none, and does see the good value connect', async () => {
+    const connections: Socket[] = [];
+    const server = createServer((socket) => connections.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      expect(() => redisFromEnv({ REDIS_CLUSTER_NODES: `127.0.0.1:${port},nope` })).toThrow(DemoConfigError);
+      expect(() => parseRedisEnv({ REDIS_CLUSTER_NODES: 'nope' })).toThrow(RedisEnvError);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(connections).toHaveLength(0);
+
+      // The control: the same seed without the bad one does connect (the listener is not Redis, so it never gets ready).
+      const good = redisFromEnv({ REDIS_URL: `redis://127.0.0.1:${port}` })!;
+      good.client.on('error', () => undefined);
+      await expect(waitUntilReady(good, 300)).rejects.toThrow();
+      await Promise.resolve(good.client.disconnect()).catch(() => undefined);
+      expect(connections.length).toBeGreaterThan(0);
+    } finally {
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -6,6 +6,7 @@
 import type { RedisAdapter } from './adapter';
 import { ioredisAdapter, isIoredis } from './ioredis';
 import { isNodeRedis, nodeRedisAdapter } from './node-redis';
+import { objectKind, shown } from '../shown';
 
 /** An ioredis client: a `Redis` (plain or through Sentinel) or a `Cluster`, ioredis 5 or 6. */
 export interface IoredisClient {
@@ -29,7 +30,7 @@ export interface NodeRedisClient {
 export function adapterFor(client: unknown, fail: (message: string) => never): RedisAdapter {
   if (isIoredis(client)) return ioredisAdapter(client);
   if (isNodeRedis(client)) return nodeRedisAdapter(client);
-  const got = client === null || typeof client !== 'object' ? JSON.stringify(client) ?? String(client) : `an object (${client.constructor?.name ?? 'no constructor'})`;
+  const got = client === null || typeof client !== 'object' ? shown(client) : objectKind(client);
   return fail(
     '`redis` must be an ioredis client (new Redis(...) or new Cluster(...)) or a node-redis v5 client ' +
       `(createClient(), createCluster() or createSentinel()) that the app owns; received ${got}.`,

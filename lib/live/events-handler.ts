@@ -7,6 +7,7 @@ import { SessionError, USER_MESSAGES } from '../errors';
 import { createGuard } from '../middleware';
 import { ActiveSession, refOf } from '../session';
 import type { EndReason, SessionStore } from '../store/store';
+import { shown } from '../shown';
 import type { SessionRef } from '../token';
 import type { LiveRegistry, LiveStream } from './registry';
 
@@ -46,10 +47,10 @@ function parseLiveOptions(options: LiveEventsOptions): { heartbeatMs: number; ma
   }
   const { heartbeatSeconds = 25, maxStreamsPerSession = 10 } = options;
   if (typeof heartbeatSeconds !== 'number' || !Number.isFinite(heartbeatSeconds) || heartbeatSeconds <= 0 || heartbeatSeconds > 3600) {
-    fail(`\`heartbeatSeconds\` must be a number of seconds above 0 and at most 3600; received ${JSON.stringify(heartbeatSeconds)}.`);
+    fail(`\`heartbeatSeconds\` must be a number of seconds above 0 and at most 3600; received ${shown(heartbeatSeconds)}.`);
   }
   if (!Number.isInteger(maxStreamsPerSession) || maxStreamsPerSession < 1 || maxStreamsPerSession > 1000) {
-    fail(`\`maxStreamsPerSession\` must be a whole number from 1 to 1000; received ${JSON.stringify(maxStreamsPerSession)}.`);
+    fail(`\`maxStreamsPerSession\` must be a whole number from 1 to 1000; received ${shown(maxStreamsPerSession)}.`);
   }
   return { heartbeatMs: Math.max(1, Math.round(heartbeatSeconds * 1000)), maxPerSession: maxStreamsPerSession };
 }
@@ -156,7 +157,7 @@ class Stream implements LiveStream {
   }
 
   #send(event: string, data: object): void {
-    this.#res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.#res.write(`event: ${event}\ndata: ${shown(data)}\n\n`);
   }
 
   #release(): void {

@@ -24,7 +24,7 @@ function renderReport({ machine, settings, apps, scaling, clients }) {
     '',
     `- Machine: ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadBefore} before and ${machine.loadAfter} after the run (other work shared the CPUs).`,
     `- Node ${machine.node}, Redis ${machine.redis} (private server, no persistence), ${machine.packages}.`,
-    `- Load: autocannon in its own process, ${settings.connections} connections, one request at a time per connection; apps A, B, C, D-ioredis, D-node-redis in turn, ${settings.rounds} round(s) of ${settings.seconds} s each. Each app is its own Node process with its own Redis database on the same server.`,
+    `- Load: autocannon in its own process, ${settings.connections} connections, one request at a time per connection; apps ${apps.map((app) => app.key).join(', ')} in turn, ${settings.rounds} round(s) of ${settings.seconds} s each. Each app is its own Node process with its own Redis database on the same server.`,
     '- Ratios are the median over rounds of the ratio measured side by side in the same round. CPU µs per request is the CPU time the app process (and the Redis server) used during a round divided by the requests served: it is less sensitive than req/s to other work on the machine.',
     '- Redis commands are counted with MONITOR over a sample of requests; a script (EVALSHA) counts as one command, its inner calls not at all.',
     '',

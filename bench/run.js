@@ -26,6 +26,8 @@ const APPS = [
   { key: 'C', name: 'hand-written', db: 2 },
   { key: 'D-ioredis', name: 'single-session', db: 3 },
   { key: 'D-node-redis', name: 'single-session-node-redis', db: 6 },
+  { key: 'E', name: 'local-cache', db: 7 },
+  { key: 'F', name: 'cookie-floor', db: 8 },
 ];
 const SCALE_DBS = { small: 4, large: 5 };
 const SMALL_SESSIONS = 1000;

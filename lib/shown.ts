@@ -6,6 +6,7 @@
  * `toJSON` methods must not turn a clear `INVALID_OPTIONS` into a `TypeError`.
  */
 export function shown(value: unknown): string {
+  if (value === undefined) return 'undefined';
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'symbol') return value.toString();
   if (typeof value === 'function') return 'a function';

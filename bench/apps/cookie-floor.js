@@ -9,7 +9,7 @@ const express = require('express');
 const { SECRET } = require('./rules');
 
 exports.label = 'cookie-parser floor (no session store)';
-exports.keepsSessions = false;
+exports.keepsSessions = true; // signs in (a signed cookie) so the protected route answers 200; nothing is stored
 
 /** Builds the app; `redisPort` is unused. */
 exports.createApp = async function createApp() {

@@ -55,12 +55,24 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   const reader: TrackedReader | null =
     cache && redis.tracked ? redis.tracked({ invalidate: (keys) => cache.invalidate(keys), lost: () => cache.invalidate(null) }, config.storeTimeoutMs) : null;
 
+  /**
+   * This process's writes of each user's keys, numbered, so that a read that was on its way while this
+   * process wrote the user (a revoke, a sign-in that displaces) is read again: a request never answers as
+   * signed in from a read older than a write of this process that already resolved.
+   */
+  let writes = 0;
+  let forgottenBefore = 0;
+  const lastWrite = new Map<string, number>();
+  const wroteSince = (userTag: string, seen: number): boolean => seen < forgottenBefore || (lastWrite.get(userTag) ?? 0) > seen;
+
   /** The session as plain reads see it, through `pipeline` (the app's client, or the cache's tracked reader). */
-  async function read(ref: SessionRef, operation: string, pipeline = redis.pipeline): Promise<ResolveResult> {
+  async function read(ref: SessionRef, operation: string, pipeline = redis.pipeline, again = true): Promise<ResolveResult> {
     const keys = keysOf(ref.userTag);
+    const seen = writes;
     const replies = await calls.timed(operation, () =>
       pipeline([['HGETALL', keys.session(ref.tokenHash)], ['HGET', keys.index, ref.tokenHash], ['EXISTS', keys.legacyIndex]]),
     );
+    if (again && wroteSince(ref.userTag, seen)) return read(ref, operation, pipeline, false);
     const [fields, mark, legacy] = replies as [unknown, unknown, unknown];
     if (!Array.isArray(fields)) throw badReply(operation, replies);
     if (mark !== '') return typeof mark === 'string' ? endedBy(mark) : 'SESSION_EXPIRED';
@@ -92,10 +104,12 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   }
 
   /** The script path (touchAfter 0): one round trip that reads and refreshes. */
-  async function resolveAndTouch(ref: SessionRef): Promise<ResolveResult> {
+  async function resolveAndTouch(ref: SessionRef, again = true): Promise<ResolveResult> {
     const keys = keysOf(ref.userTag);
     const sentAt = Date.now();
+    const seen = writes;
     const reply = await calls.run('resolve', RESOLVE, [keys.index, keys.session(ref.tokenHash), keys.legacyIndex], [ref.tokenHash, idle, indexTtl, absolute]);
+    if (again && wroteSince(ref.userTag, seen)) return resolveAndTouch(ref, false);
     const ended = endedCode(reply);
     if (ended) return ended;
     const session = decodeSession(reply, absoluteMs);
@@ -153,9 +167,14 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     /** Looks the session up in Redis without refreshing it: not activity (for live streams and checks). */
     peek: (ref: SessionRef): Promise<ResolveResult> => read(ref, 'peek'),
 
-    /** This process is about to change (or just changed) the user's keys: drop what the cache holds of them. */
+    /** This process is about to change (or just changed) the user's keys: reads on their way are read again, the cache drops the user. */
     forget(userTag: string): void {
       cache?.dropUser(userTag);
+      if (lastWrite.size >= 50_000) {
+        lastWrite.clear();
+        forgottenBefore = writes + 1;
+      }
+      lastWrite.set(userTag, ++writes);
     },
 
     /** Entries held by the local cache (0 without one). */

@@ -24,11 +24,16 @@ end
 local ttl = tonumber(ARGV[2])
 local indexTtl = tonumber(ARGV[3])
 local absolute = tonumber(ARGV[4])
+local created = nil
+for i = 1, #fields, 2 do
+  if fields[i] == 'c' then created = tonumber(fields[i + 1]) break end
+end
+if not created then
+  -- Not a record this package wrote: no refresh; the caller sees the fields and refuses them.
+  table.insert(fields, 1, string.format('%d', now))
+  return cjson.encode(fields)
+end
 if absolute > 0 then
-  local created = 0
-  for i = 1, #fields, 2 do
-    if fields[i] == 'c' then created = tonumber(fields[i + 1]) break end
-  end
   local left = created + absolute - now
   if left <= 0 then
     redis.call('DEL', KEYS[2])

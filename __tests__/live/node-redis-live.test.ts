@@ -1,0 +1,61 @@
+/**
+ * Live sign-out on node-redis: the same notices reach a stream served by an app on a node-redis
+ * client (a duplicate() connection for sharded pub/sub), on a single Redis and on a Cluster.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import request from 'supertest';
+import { openStream, type SseStream } from '../helpers/sse';
+import { signIn, useApp } from '../helpers/suite';
+import { TARGETS } from '../helpers/targets';
+
+describe.each(TARGETS.filter((t) => t.client === 'node-redis'))('live sign-out on $name', (target) => {
+  const ctx = useApp(target);
+  let server: Server;
+  let base = '';
+  const streams: SseStream[] = [];
+
+  beforeAll(async () => {
+    server = await new Promise<Server>((resolve) => {
+      const s = ctx.app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterEach(() => {
+    for (const stream of streams.splice(0)) stream.close();
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const open = async (cookie: string): Promise<SseStream> => {
+    const stream = await openStream(base, cookie);
+    streams.push(stream);
+    return stream;
+  };
+
+  test('a newer sign-in ends the stream with SESSION_DISPLACED', async () => {
+    const first = await signIn(ctx.app, 'nr-displaced');
+    const stream = await open(first);
+    expect((await stream.next('session')).data.sessionId).toEqual(expect.any(String));
+    await signIn(ctx.app, 'nr-displaced');
+    expect((await stream.next('ended', 3000)).data).toEqual({ code: 'SESSION_DISPLACED' });
+    await stream.closed();
+  });
+
+  test('revokeUser ends the stream with SESSION_REVOKED, sign-out with SESSION_LOGGED_OUT', async () => {
+    const revoked = await signIn(ctx.app, 'nr-revoked');
+    const one = await open(revoked);
+    await one.next('session');
+    expect(await ctx.sessions.revokeUser('nr-revoked')).toBe(1);
+    expect((await one.next('ended', 3000)).data).toEqual({ code: 'SESSION_REVOKED' });
+
+    const out = await signIn(ctx.app, 'nr-out');
+    const two = await open(out);
+    await two.next('session');
+    expect((await request(ctx.app).post('/logout').set('Cookie', out)).status).toBe(204);
+    expect((await two.next('ended', 3000)).data).toEqual({ code: 'SESSION_LOGGED_OUT' });
+  });
+});

@@ -188,16 +188,27 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   };
 }
 
-/** Stored data the package did not write (a missing user, a created time in the future) is not a session. */
+/**
+ * How far ahead of this process's estimate of Redis's clock a stored time may be: the estimate is learnt
+ * from replies and can trail a refresh that another request just made by a few milliseconds.
+ */
+const CLOCK_SLACK_MS = 60_000;
+
+/**
+ * Stored data the package did not write (a missing user, a created time in the future) is not a session.
+ * A plausible one gets an `observedAt` no earlier than its own times.
+ */
 function isPlausible(session: StoredSession): boolean {
-  return (
+  const latest = session.observedAt + CLOCK_SLACK_MS;
+  const ok =
     session.userId !== '' &&
     session.sessionId !== '' &&
     Number.isFinite(session.createdAt) &&
     session.createdAt > 0 &&
     session.createdAt <= session.lastActiveAt &&
-    session.lastActiveAt <= session.observedAt &&
+    session.lastActiveAt <= latest &&
     session.authenticatedAt >= session.createdAt &&
-    session.authenticatedAt <= session.observedAt
-  );
+    session.authenticatedAt <= latest;
+  if (ok) session.observedAt = Math.max(session.observedAt, session.lastActiveAt, session.authenticatedAt);
+  return ok;
 }

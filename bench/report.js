@@ -51,7 +51,7 @@ function renderReport({ machine, settings, apps, scaling, clients }) {
     row(['---', '---:', '---:', '---:']),
   );
   for (const app of apps) {
-    lines.push(row([`${app.key}. ${app.label}`, fixed(app.loginRps), fixed(app.commandsPerLogin, 2), app.bytesPerUser === undefined ? 'n/a (no sessions)' : fixed(app.bytesPerUser)]));
+    lines.push(row([`${app.key}. ${app.label}`, fixed(app.loginRps), fixed(app.commandsPerLogin, 2), app.bytesPerUser === undefined || app.storesNothing ? 'n/a (no sessions)' : fixed(app.bytesPerUser)]));
   }
   lines.push(
     '',

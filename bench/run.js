@@ -194,8 +194,8 @@ async function main() {
     info.disconnect();
     const apps = [];
     for (const spec of APPS) {
-      const { label, keepsSessions } = require(`./apps/${spec.name}`);
-      const app = { ...spec, label, keepsSessions, ...(await startApp(spec.name, redis.port, spec.db)), loginRuns: [], runs: [] };
+      const { label, keepsSessions, storesNothing } = require(`./apps/${spec.name}`);
+      const app = { ...spec, label, keepsSessions, storesNothing, ...(await startApp(spec.name, redis.port, spec.db)), loginRuns: [], runs: [] };
       ctx.started.push(app);
       apps.push(app);
     }

@@ -9,7 +9,8 @@ const express = require('express');
 const { SECRET } = require('./rules');
 
 exports.label = 'cookie-parser floor (no session store)';
-exports.keepsSessions = true; // signs in (a signed cookie) so the protected route answers 200; nothing is stored
+exports.keepsSessions = true; // signs in (a signed cookie) so the protected route answers 200
+exports.storesNothing = true; // ... but keeps nothing in Redis
 
 /** Builds the app; `redisPort` is unused. */
 exports.createApp = async function createApp() {

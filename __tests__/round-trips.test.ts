@@ -158,6 +158,15 @@ describe.each(CLIENTS)('round trips (%s)', (library) => {
     });
     expect(due).toEqual([...READ, 'EVALSHA', ...READ]);
 
+    // Concurrent requests of a session that is due send one refresh between them, not one each.
+    await sleep(3100);
+    const burst = await commandsDuring(async () => {
+      const answers = await Promise.all(Array.from({ length: 5 }, () => request(app).get('/me').set('Cookie', cookie)));
+      for (const answer of answers) expect(answer.status).toBe(200);
+    });
+    expect(burst.filter((name) => name === 'EVALSHA')).toEqual(['EVALSHA']);
+    expect(burst.filter((name) => name !== 'EVALSHA').sort()).toEqual(Array(5).fill(READ).flat().sort());
+
     const changed = await commandsDuring(() => request(app).post('/data').set('Cookie', cookie).send({ note: 'x' }));
     expect(changed).toEqual([...READ, 'EVALSHA']);
   });

@@ -65,6 +65,9 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   const lastWrite = new Map<string, number>();
   const wroteSince = (userTag: string, seen: number): boolean => seen < forgottenBefore || (lastWrite.get(userTag) ?? 0) > seen;
 
+  /** When this process last sent a refresh for each session (`<userTag>.<tokenHash>`), in Redis's clock. */
+  const touchesSent = new Map<string, number>();
+
   /** The session as plain reads see it, through `pipeline` (the app's client, or the cache's tracked reader). */
   async function read(ref: SessionRef, operation: string, pipeline = redis.pipeline, again = true): Promise<ResolveResult> {
     const keys = keysOf(ref.userTag);
@@ -157,9 +160,17 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
       } else {
         result = await read(ref, 'resolve');
       }
-      if (typeof result !== 'string' && result.observedAt - result.lastActiveAt >= touchAfterMs) {
-        result.lastActiveAt = result.observedAt;
-        touch(ref).catch(() => undefined);
+      if (typeof result !== 'string') {
+        // A refresh this process already sent counts as done: concurrent requests of one session that all
+        // read the old last-active time do not each send one.
+        const key = `${ref.userTag}.${ref.tokenHash}`;
+        result.lastActiveAt = Math.max(result.lastActiveAt, Math.min(touchesSent.get(key) ?? 0, result.observedAt));
+        if (result.observedAt - result.lastActiveAt >= touchAfterMs) {
+          result.lastActiveAt = result.observedAt;
+          if (touchesSent.size >= 50_000) touchesSent.clear();
+          touchesSent.set(key, result.observedAt);
+          touch(ref).catch(() => undefined);
+        }
       }
       return result;
     },

@@ -61,12 +61,20 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
    * signed in from a read older than a write of this process that already resolved.
    */
   let writes = 0;
-  let forgottenBefore = 0;
-  const lastWrite = new Map<string, number>();
-  const wroteSince = (userTag: string, seen: number): boolean => seen < forgottenBefore || (lastWrite.get(userTag) ?? 0) > seen;
+  /** user tag -> [write number, when]; in write order, and kept only while a read could still be on its way. */
+  const lastWrite = new Map<string, [number, number]>();
+  const wroteSince = (userTag: string, seen: number): boolean => (lastWrite.get(userTag)?.[0] ?? 0) > seen;
 
-  /** When this process last sent a refresh for each session (`<userTag>.<tokenHash>`), in Redis's clock. */
+  /** When this process last sent a refresh for each session (`<userTag>.<tokenHash>`), in Redis's clock; in time order. */
   const touchesSent = new Map<string, number>();
+
+  /** Drops the oldest entries of a time-ordered map while `stale` says so: the maps stay as small as what is in flight. */
+  function prune<V>(map: Map<string, V>, stale: (value: V) => boolean): void {
+    for (const [key, value] of map) {
+      if (!stale(value)) return;
+      map.delete(key);
+    }
+  }
 
   /** The session as plain reads see it, through `pipeline` (the app's client, or the cache's tracked reader). */
   async function read(ref: SessionRef, operation: string, pipeline = redis.pipeline, again = true): Promise<ResolveResult> {
@@ -167,8 +175,10 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
         result.lastActiveAt = Math.max(result.lastActiveAt, Math.min(touchesSent.get(key) ?? 0, result.observedAt));
         if (result.observedAt - result.lastActiveAt >= touchAfterMs) {
           result.lastActiveAt = result.observedAt;
-          if (touchesSent.size >= 50_000) touchesSent.clear();
-          touchesSent.set(key, result.observedAt);
+          const sentAt = result.observedAt;
+          prune(touchesSent, (at) => sentAt - at >= touchAfterMs);
+          touchesSent.delete(key);
+          touchesSent.set(key, sentAt);
           touch(ref).catch(() => undefined);
         }
       }
@@ -181,11 +191,11 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     /** This process is about to change (or just changed) the user's keys: reads on their way are read again, the cache drops the user. */
     forget(userTag: string): void {
       cache?.dropUser(userTag);
-      if (lastWrite.size >= 50_000) {
-        lastWrite.clear();
-        forgottenBefore = writes + 1;
-      }
-      lastWrite.set(userTag, ++writes);
+      // A read lasts at most the store timeout: older writes cannot overlap one still on its way.
+      const now = Date.now();
+      prune(lastWrite, ([, at]) => now - at > 2 * config.storeTimeoutMs);
+      lastWrite.delete(userTag);
+      lastWrite.set(userTag, [++writes, now]);
     },
 
     /** Entries held by the local cache (0 without one). */

@@ -9,32 +9,25 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { buildApp } from './helpers/app';
 import { TOUCH } from '../lib/store/scripts';
+import { watchCommands } from './helpers/monitor';
 import { startRedis, waitUntil, type RedisServer } from './helpers/redis-servers';
 import { sessionCookieOf, sleep } from './helpers/suite';
 import { CLIENTS, clientOn, closeClient, isNodeRedisClient, type AppRedis, type NodeRedisClient } from './helpers/targets';
 
 let server: RedisServer;
 let admin: Redis;
-let monitorSource: Redis;
-let monitor: Awaited<ReturnType<Redis['monitor']>>;
-let appAddress = '';
-const seen: string[][] = [];
+let watch: Awaited<ReturnType<typeof watchCommands>>;
 /** What one signed-in request that needs no refresh sends: three plain reads in one round trip. */
 const READ = ['HGETALL', 'HGET', 'EXISTS'];
 
 beforeAll(async () => {
   server = await startRedis();
   admin = new Redis(server.port, server.host);
-  monitorSource = new Redis(server.port, server.host);
-  monitor = await monitorSource.monitor();
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source === appAddress) seen.push(args);
-  });
+  watch = await watchCommands(server);
 });
 
 afterAll(async () => {
-  monitor.disconnect();
-  monitorSource.disconnect();
+  watch.stop();
   admin.disconnect();
   await server.destroy();
 });
@@ -51,30 +44,14 @@ describe.each(CLIENTS)('round trips (%s)', (library) => {
 
   beforeAll(async () => {
     redis = clientOn(library, server.port);
-    appAddress = /addr=(\S+)/.exec(String(await call(redis, 'CLIENT', 'INFO')))![1];
+    watch.follow(/addr=(\S+)/.exec(String(await call(redis, 'CLIENT', 'INFO')))![1]);
   });
 
   afterAll(() => closeClient(redis));
 
-  /** Sends an ECHO marker from the app's client and waits until MONITOR shows it: everything sent before has arrived. */
-  async function flushMonitor(): Promise<void> {
-    const marker = `marker-${Math.random()}`;
-    await call(redis, 'ECHO', marker);
-    const deadline = Date.now() + 5000;
-    while (!seen.some((args) => args[1] === marker)) {
-      if (Date.now() > deadline) throw new Error('MONITOR did not show the marker within 5 s');
-      await sleep(5);
-    }
-  }
-
-  /** The commands the app's client sent while `run` ran (MONITOR output arrives asynchronously). */
-  async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
-    await flushMonitor();
-    seen.length = 0;
-    await run();
-    await flushMonitor();
-    return seen.map((args) => args[0].toUpperCase()).filter((name) => name !== 'ECHO');
-  }
+  const echo = (marker: string): Promise<unknown> => call(redis, 'ECHO', marker);
+  /** The commands the app's client sent while `run` ran. */
+  const commandsDuring = (run: () => Promise<unknown>): Promise<string[]> => watch.commandsDuring(echo, run);
 
   test('touchAfter 0: one EVALSHA per authenticated request, none per anonymous request, one per login', async () => {
     const { app } = buildApp(redis, { touchAfter: 0 });
@@ -144,7 +121,7 @@ describe.each(CLIENTS)('round trips (%s)', (library) => {
     await sleep(3100);
     expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
     await waitUntil('the refresh script is loaded', async () => ((await admin.script('EXISTS', TOUCH.sha)) as number[])[0] === 1);
-    await flushMonitor();
+    await watch.flush(echo);
 
     const reads = await commandsDuring(async () => {
       for (let i = 0; i < 10; i++) expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);

@@ -11,15 +11,13 @@ import request from 'supertest';
 import { compactId } from '../../lib/store/records';
 import { userTagOf } from '../../lib/token';
 import { buildApp } from '../helpers/app';
+import { watchCommands } from '../helpers/monitor';
 import { startRedis, type RedisServer } from '../helpers/redis-servers';
-import { sessionCookieOf, sleep } from '../helpers/suite';
+import { sessionCookieOf } from '../helpers/suite';
 
 let server: RedisServer;
 let redis: Redis;
-let monitorSource: Redis;
-let monitor: Awaited<ReturnType<Redis['monitor']>>;
-let appAddress = '';
-const seen: string[][] = [];
+let watch: Awaited<ReturnType<typeof watchCommands>>;
 /** A signed-in request that needs no refresh: one round trip of plain reads (the refresh is due once per touchAfter). */
 const READ = ['HGETALL', 'HGET', 'EXISTS'];
 const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -27,47 +25,18 @@ const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (K
 beforeAll(async () => {
   server = await startRedis();
   redis = new Redis(server.port, server.host);
-  appAddress = /addr=(\S+)/.exec(String(await redis.client('INFO')))![1];
-  monitorSource = new Redis(server.port, server.host);
-  monitor = await monitorSource.monitor();
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source === appAddress) seen.push(args);
-  });
+  watch = await watchCommands(server);
+  watch.follow(/addr=(\S+)/.exec(String(await redis.client('INFO')))![1]);
 });
 
-let monitoring = true;
-function stopMonitor(): void {
-  if (!monitoring) return;
-  monitoring = false;
-  monitor.disconnect();
-  monitorSource.disconnect();
-}
-
 afterAll(async () => {
-  stopMonitor();
+  watch.stop();
   redis.disconnect();
   await server.destroy();
 });
 
-/** Waits until MONITOR shows an ECHO marker from the app's client: everything sent before it has arrived. */
-async function flushMonitor(): Promise<void> {
-  const marker = `marker-${Math.random()}`;
-  await redis.echo(marker);
-  const deadline = Date.now() + 5000;
-  while (!seen.some((args) => args[1] === marker)) {
-    if (Date.now() > deadline) throw new Error('MONITOR did not show the marker within 5 s');
-    await sleep(5);
-  }
-}
-
 /** The command names the app's client sent while `run` ran. */
-async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
-  await flushMonitor();
-  seen.length = 0;
-  await run();
-  await flushMonitor();
-  return seen.map((args) => args[0].toUpperCase()).filter((name) => name !== 'ECHO');
-}
+const commandsDuring = (run: () => Promise<unknown>): Promise<string[]> => watch.commandsDuring((marker) => redis.echo(marker), run);
 
 describe('round trips (MONITOR)', () => {
   let app: ReturnType<typeof buildApp>['app'];
@@ -152,7 +121,7 @@ describe('memory per user', () => {
   const CURL = 'curl/8.5.0';
 
   // MONITOR's output buffer would count as used memory.
-  beforeAll(() => stopMonitor());
+  beforeAll(() => watch.stop());
 
   /** Bytes of INFO used_memory. */
   async function usedMemory(): Promise<number> {

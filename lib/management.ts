@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import { SessionError } from './errors';
 import { emitSafely } from './events';
 import type { ListedSession, SessionStore } from './store/store';
+import { checkUserId } from './user-id';
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -54,13 +55,8 @@ function listingOf(session: ListedSession): SessionListing {
   };
 }
 
-/** The management methods of one manager; `checkUserId` refuses ill-formed user ids, `userTagOf` names a user's slot. */
-export function createManagement(
-  store: SessionStore,
-  events: EventEmitter,
-  checkUserId: (userId: unknown, method: string) => void,
-  userTagOf: (userId: string) => string,
-) {
+/** The management methods of one manager; `userTagOf` names a user's slot. */
+export function createManagement(store: SessionStore, events: EventEmitter, userTagOf: (userId: string) => string) {
   return {
     async listSessions(userId: string): Promise<SessionListing[]> {
       checkUserId(userId, 'listSessions');

@@ -19,7 +19,6 @@ import { createErrorHandler } from './respond';
 import type { Session, SessionData } from './session';
 import { createSignIn } from './sign-in';
 import { createStore } from './store/store';
-import { checkUserId } from './user-id';
 
 /** What {@link createSessionManager} returns. It is also a Node.js `EventEmitter` (see {@link SessionEventSource}). */
 export interface SessionManager extends SessionEventSource {
@@ -111,7 +110,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     storeError: (error) => storeError(error, 'resolve'),
   });
   const signIn = createSignIn({ config, store, cookies, events });
-  const management = createManagement(store, events, checkUserId, config.userTagOf);
+  const management = createManagement(store, events, config.userTagOf);
 
   /** Reports store failures of a public method as `store-error` events, then rejects as before. */
   const reported = <A extends unknown[], R>(operation: string, method: (...args: A) => Promise<R>) =>

@@ -29,7 +29,8 @@ export interface ListedSession {
   ip: string | null;
 }
 
-const DATA_PREFIX = 'd:';
+/** The prefix of the record fields that hold the app's data (`d:<name>`). */
+export const DATA_PREFIX = 'd:';
 const COMPACT_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** Decodes the resolve script's JSON reply `[now, field, value, ...]`; null for any other shape. */

@@ -11,7 +11,7 @@ import { badReply, createCalls, unavailable, type StoreObserver } from './calls'
 import { indexPattern, keyNamer, userTagOfIndex } from './keys';
 import type { EndReason } from './notices';
 import { createReads, endedCode, type EndedCode, type ReadConfig } from './reads';
-import { compactId, decodeListing, uuidOf, type ListedSession } from './records';
+import { compactId, DATA_PREFIX, decodeListing, uuidOf, type ListedSession } from './records';
 import { LIST, LOGIN, LOGOUT, REAUTHENTICATE, REPLY, REVOKE, SAVE, STATUS } from './scripts';
 
 export type { StoreObserver } from './calls';
@@ -196,5 +196,3 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     },
   };
 }
-
-const DATA_PREFIX = 'd:';

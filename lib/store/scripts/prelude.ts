@@ -56,4 +56,18 @@ end
 local function keepIndex(ttl)
   local left = redis.call('PTTL', KEYS[1])
   if left < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+end
+-- Records activity on a session created at 'created' and refreshes its TTL and the index's, neither past the
+-- absolute deadline (ARGV idle ms, index ttl ms and absolute ms given as numbers). False once that has passed.
+local function refresh(key, created, ttl, indexTtl, absolute)
+  if absolute > 0 then
+    local left = created + absolute - now
+    if left <= 0 then return false end
+    if left < ttl then ttl = left end
+    if left < indexTtl then indexTtl = left end
+  end
+  redis.call('HSET', key, 'a', now)
+  redis.call('PEXPIRE', key, ttl)
+  keepIndex(indexTtl)
+  return true
 end`;

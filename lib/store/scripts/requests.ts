@@ -21,9 +21,6 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
   finish(ARGV[1], 'D')
   return 3
 end
-local ttl = tonumber(ARGV[2])
-local indexTtl = tonumber(ARGV[3])
-local absolute = tonumber(ARGV[4])
 local created = nil
 for i = 1, #fields, 2 do
   if fields[i] == 'c' then created = tonumber(fields[i + 1]) break end
@@ -33,19 +30,11 @@ if not created then
   table.insert(fields, 1, string.format('%d', now))
   return cjson.encode(fields)
 end
-if absolute > 0 then
-  local left = created + absolute - now
-  if left <= 0 then
-    redis.call('DEL', KEYS[2])
-    redis.call('HDEL', KEYS[1], ARGV[1])
-    return 2
-  end
-  if left < ttl then ttl = left end
-  if left < indexTtl then indexTtl = left end
+if not refresh(KEYS[2], created, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])) then
+  redis.call('DEL', KEYS[2])
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 2
 end
-redis.call('HSET', KEYS[2], 'a', now)
-redis.call('PEXPIRE', KEYS[2], ttl)
-keepIndex(indexTtl)
 table.insert(fields, 1, string.format('%d', now))
 return cjson.encode(fields)
 `);
@@ -61,18 +50,7 @@ local mark = redis.call('HGET', KEYS[1], ARGV[1])
 if mark ~= '' then return why(mark) end
 local created = tonumber(redis.call('HGET', KEYS[2], 'c'))
 if not created then return 2 end
-local ttl = tonumber(ARGV[2])
-local indexTtl = tonumber(ARGV[3])
-local absolute = tonumber(ARGV[4])
-if absolute > 0 then
-  local left = created + absolute - now
-  if left <= 0 then return 2 end
-  if left < ttl then ttl = left end
-  if left < indexTtl then indexTtl = left end
-end
-redis.call('HSET', KEYS[2], 'a', now)
-redis.call('PEXPIRE', KEYS[2], ttl)
-keepIndex(indexTtl)
+if not refresh(KEYS[2], created, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])) then return 2 end
 return now
 `);
 

@@ -10,6 +10,7 @@ import { badReply, type Calls } from './calls';
 import type { UserKeys } from './keys';
 import { decodeSession, sessionFromFields, type StoredSession } from './records';
 import { LOGOUT, REPLY, RESOLVE, TOUCH } from './scripts';
+import { noteWrite, wroteSince, writesSoFar } from './write-log';
 
 /** Why a session is not live. */
 export type EndedCode = 'SESSION_EXPIRED' | 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_INVALID';
@@ -55,16 +56,6 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   const reader: TrackedReader | null =
     cache && redis.tracked ? redis.tracked({ invalidate: (keys) => cache.invalidate(keys), lost: () => cache.invalidate(null) }, config.storeTimeoutMs) : null;
 
-  /**
-   * This process's writes of each user's keys, numbered, so that a read that was on its way while this
-   * process wrote the user (a revoke, a sign-in that displaces) is read again: a request never answers as
-   * signed in from a read older than a write of this process that already resolved.
-   */
-  let writes = 0;
-  /** user tag -> [write number, when]; in write order, and kept only while a read could still be on its way. */
-  const lastWrite = new Map<string, [number, number]>();
-  const wroteSince = (userTag: string, seen: number): boolean => (lastWrite.get(userTag)?.[0] ?? 0) > seen;
-
   /** When this process last sent a refresh for each session (`<userTag>.<tokenHash>`), in Redis's clock; in time order. */
   const touchesSent = new Map<string, number>();
 
@@ -79,11 +70,11 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   /** The session as plain reads see it, through `pipeline` (the app's client, or the cache's tracked reader). */
   async function read(ref: SessionRef, operation: string, pipeline = redis.pipeline, again = true): Promise<ResolveResult> {
     const keys = keysOf(ref.userTag);
-    const seen = writes;
+    const seen = writesSoFar();
     const replies = await calls.timed(operation, () =>
       pipeline([['HGETALL', keys.session(ref.tokenHash)], ['HGET', keys.index, ref.tokenHash], ['EXISTS', keys.legacyIndex]]),
     );
-    if (again && wroteSince(ref.userTag, seen)) return read(ref, operation, pipeline, false);
+    if (again && wroteSince(keys.index, seen)) return read(ref, operation, pipeline, false);
     const [fields, mark, legacy] = replies as [unknown, unknown, unknown];
     if (!Array.isArray(fields)) throw badReply(operation, replies);
     if (mark !== '') return typeof mark === 'string' ? endedBy(mark) : 'SESSION_EXPIRED';
@@ -118,9 +109,9 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   async function resolveAndTouch(ref: SessionRef, again = true): Promise<ResolveResult> {
     const keys = keysOf(ref.userTag);
     const sentAt = Date.now();
-    const seen = writes;
+    const seen = writesSoFar();
     const reply = await calls.run('resolve', RESOLVE, [keys.index, keys.session(ref.tokenHash), keys.legacyIndex], [ref.tokenHash, idle, indexTtl, absolute]);
-    if (again && wroteSince(ref.userTag, seen)) return resolveAndTouch(ref, false);
+    if (again && wroteSince(keys.index, seen)) return resolveAndTouch(ref, false);
     const ended = endedCode(reply);
     if (ended) return ended;
     const session = decodeSession(reply, absoluteMs);
@@ -191,11 +182,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     /** This process is about to change (or just changed) the user's keys: reads on their way are read again, the cache drops the user. */
     forget(userTag: string): void {
       cache?.dropUser(userTag);
-      // A read lasts at most the store timeout: older writes cannot overlap one still on its way.
-      const now = Date.now();
-      prune(lastWrite, ([, at]) => now - at > 2 * config.storeTimeoutMs);
-      lastWrite.delete(userTag);
-      lastWrite.set(userTag, [++writes, now]);
+      noteWrite(keysOf(userTag).index, 2 * config.storeTimeoutMs);
     },
 
     /** Entries held by the local cache (0 without one). */

@@ -18,7 +18,7 @@ const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
 const TABLE_ROW = /^\|\s*`([^`]+)`\s*\|/;
 
 /** The table rows (by their first cell's name) in the sections whose heading matches `heading`. */
-function tableRows(heading: RegExp | null): Map<string, string> {
+function tableRows(heading: RegExp | null, repeated: string[] = []): Map<string, string> {
   const rows = new Map<string, string>();
   let sectionLevel = 0;
   for (const line of readme.split('\n')) {
@@ -30,7 +30,10 @@ function tableRows(heading: RegExp | null): Map<string, string> {
       continue;
     }
     const row = TABLE_ROW.exec(line);
-    if (row && (heading === null || sectionLevel > 0)) rows.set(row[1]!, line);
+    if (row && (heading === null || sectionLevel > 0)) {
+      if (rows.has(row[1]!)) repeated.push(row[1]!);
+      rows.set(row[1]!, line);
+    }
   }
   return rows;
 }
@@ -47,7 +50,8 @@ function mentioned(name: string): boolean {
 
 const undocumented = (items: ApiItem[]): string[] => items.filter((item) => item.doc === '').map((item) => item.name);
 
-const optionRows = tableRows(/options/i);
+const repeatedOptionRows: string[] = [];
+const optionRows = tableRows(/options/i, repeatedOptionRows);
 const codeRows = new Map([...tableRows(/Error codes/i)].filter(([name]) => /^[A-Z][A-Z_]+$/.test(name)));
 const options = api.members('SessionManagerOptions');
 const cookieOptions = api.members('CookieOptions').map((item) => ({ ...item, name: `cookie.${item.name}` }));
@@ -87,6 +91,10 @@ describe('README.md', () => {
       return !row.includes(item.defaultValue) && !row.includes(item.defaultValue.replace(/'/g, '"'));
     });
     expect(wrongDefault.map((item) => `${item.name} (default ${item.defaultValue})`)).toEqual([]);
+  });
+
+  test('documents each option once (a second row would say something else about it)', () => {
+    expect(repeatedOptionRows).toEqual([]);
   });
 
   test('lists no option in its options tables that the code does not have', () => {

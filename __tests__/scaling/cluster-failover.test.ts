@@ -7,13 +7,15 @@
  * FAILOVER_WINDOW_CEILING_MS and ends within FOLLOW_CEILING_MS of the promotion (both printed, for
  * the README's figures).
  */
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { slotOf } from '../../lib/clients/slot';
 import { parseRedisEnv } from '../../demo-app/redis-from-env';
 import { loginOver, serveTestApp, startLoad, unavailableWindowMs, waitAllResolve } from '../helpers/load';
 import { redisCommand, startCluster, waitUntil, type RedisCluster } from '../helpers/redis-servers';
 import { CLIENTS, closeClient, type AppRedis } from '../helpers/targets';
-import { appClient, FAILOVER_WINDOW_CEILING_MS, firstLogin, FOLLOW_CEILING_MS, waitReplicated } from './failover';
+import { appClient, FAILOVER_WINDOW_CEILING_MS, firstLogin, FOLLOW_CEILING_MS, waitReplicated, watchStalls } from './failover';
 
 const STORE_TIMEOUT_MS = 500;
 const MARGIN_MS = 1000;
@@ -27,6 +29,12 @@ async function masterPortOf(cluster: RedisCluster, cookie: string): Promise<numb
   if (!range) throw new Error(`no master owns slot ${slot}`);
   return Number(range[2][1]);
 }
+
+test('the README states the ceilings these failover suites assert', () => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  expect(readme).toContain(`The tests assert a ceiling of ${FAILOVER_WINDOW_CEILING_MS / 1000} s on the window`);
+  expect(readme).toContain(`and of ${FOLLOW_CEILING_MS / 1000} s from the promotion to the end of the last 503`);
+});
 
 describe.each(CLIENTS)('%s', (library) => {
   let cluster: RedisCluster;
@@ -65,6 +73,7 @@ describe.each(CLIENTS)('%s', (library) => {
     const [heir] = await cluster.replicaPortsOf(victim);
     const victimUsers = [...owner].filter(([, port]) => port === victim).map(([user]) => user);
 
+    const stalls = watchStalls();
     const load = startLoad(base, cookies, { concurrency: 8, maxMs: 60_000 });
     await waitUntil('traffic before the failover', async () => load.samples.filter((s) => s.status === 200).length >= 50);
     const killedAt = Date.now();
@@ -76,6 +85,7 @@ describe.each(CLIENTS)('%s', (library) => {
     await waitAllResolve(base, cookies, 30_000);
     const recoveredAt = Date.now();
     const samples = await load.stop();
+    stalls.stop();
 
     const outage = unavailableWindowMs(samples, killedAt);
     const followMs = outage.endAt - promotedAt;
@@ -83,11 +93,12 @@ describe.each(CLIENTS)('%s', (library) => {
     console.log(`cluster failover (${library}): ${victimUsers.length}/${cookies.size} users on the killed master; replica promoted ` +
       `${promotedAt - killedAt} ms after the kill; all sessions resolved after ${recoveredAt - killedAt} ms; ` +
       `${outage.count} of ${samples.length} requests answered 503 over a ${outage.windowMs} ms window, the last ending ${followMs} ms ` +
-      `after the promotion; ${others.filter((s) => s.status === 503).length} of ${others.length} requests for users on healthy masters answered 503`);
+      `after the promotion; ${others.filter((s) => s.status === 503).length} of ${others.length} requests for users on healthy masters answered 503; the test process lost ${stalls.lostMs()} ms to late timers, at most ${Math.max(0, ...stalls.stalls.map((x) => x.lost))} ms at once`);
 
     expect(samples.filter((s) => s.status !== 200 && s.status !== 503)).toEqual([]);
     expect(samples.filter((s) => s.status === 200 && s.userId !== s.user)).toEqual([]);
-    expect(samples.filter((s) => s.ms > STORE_TIMEOUT_MS + MARGIN_MS)).toEqual([]);
+    // In time, leaving out only what this process itself lost (it serves the app too).
+    expect(samples.filter((s) => s.ms - stalls.lostDuring(s.at, s.at + s.ms) > STORE_TIMEOUT_MS + MARGIN_MS)).toEqual([]);
     expect(others.filter((s) => s.status !== 200)).toEqual([]);
     expect(outage.count).toBeGreaterThan(0);
     expect(outage.windowMs).toBeLessThanOrEqual(FAILOVER_WINDOW_CEILING_MS);

@@ -51,3 +51,38 @@ export async function waitReplicated(port: number, timeoutMs = 5000): Promise<vo
     return offsets.length === replicas && offsets.every((offset) => offset >= target);
   }, timeoutMs);
 }
+
+/** A stretch during which this process's timers fired late: `lost` ms of it the process could not run. */
+interface Stall {
+  from: number;
+  to: number;
+  lost: number;
+}
+
+const TICK_MS = 20;
+
+/**
+ * Watches this process's event loop with a 20 ms timer and records every tick that came over 50 ms
+ * late, so a bound on answer times can leave out what the test process itself lost (the app under
+ * test shares it with the load), and nothing else: a request that waits on a timer that never fires,
+ * or on a call without a timeout, loses no event-loop time and still breaks the bound. A loaded
+ * 2-core machine has been seen to hold it back for over a second.
+ */
+export function watchStalls(): { readonly stalls: Stall[]; stop(): void; lostDuring(from: number, to: number): number; lostMs(): number } {
+  const stalls: Stall[] = [];
+  let last = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (now - last > TICK_MS + 50) stalls.push({ from: last, to: now, lost: now - last - TICK_MS });
+    last = now;
+  }, TICK_MS);
+  timer.unref();
+  return {
+    stalls,
+    stop: () => clearInterval(timer),
+    lostMs: () => stalls.reduce((sum, s) => sum + s.lost, 0),
+    // The part of each stall's lost time that falls inside [from, to], pro rata.
+    lostDuring: (from, to) =>
+      stalls.reduce((sum, s) => sum + (s.lost * Math.max(0, Math.min(to, s.to) - Math.max(from, s.from))) / (s.to - s.from), 0),
+  };
+}

@@ -1,10 +1,13 @@
 /**
  * Measures the failover windows the README states: runs the Cluster and Sentinel failover suites
  * RUNS times (default 10; both clients each time), reads the line each test prints, and prints
- * min/median/max of the 503 window and of its end after the promotion, per topology and client.
+ * min/median/max of the 503 window and of its end after the promotion, per topology and client
+ * (a failed run's output is kept in the temporary folder).
  *   node __tests__/scaling/measure-failover-windows.js [RUNS]
  */
 const { spawnSync } = require('node:child_process');
+const { writeFileSync } = require('node:fs');
+const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 const runs = Number(process.argv[2] ?? 10);
@@ -18,7 +21,12 @@ for (let run = 1; run <= runs; run++) {
   const started = Date.now();
   const result = spawnSync(process.execPath, [join(root, 'node_modules/jest/bin/jest.js'), ...files], { cwd: root, encoding: 'utf8' });
   const output = `${result.stdout}${result.stderr}`;
-  if (result.status !== 0) failed++;
+  if (result.status !== 0) {
+    failed++;
+    const log = join(tmpdir(), `failover-run-${process.pid}-${run}.log`);
+    writeFileSync(log, output);
+    console.log(`run ${run} failed; its output: ${log}`);
+  }
   const seen = [];
   for (const line of output.split('\n')) {
     const match = LINE.exec(line);

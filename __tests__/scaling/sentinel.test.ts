@@ -12,7 +12,7 @@ import { parseRedisEnv } from '../../demo-app/redis-from-env';
 import { loginOver, serveTestApp, startLoad, unavailableWindowMs, waitAllResolve } from '../helpers/load';
 import { startSentinel, waitUntil, type RedisSentinelGroup } from '../helpers/redis-servers';
 import { CLIENTS, closeClient, isNodeRedisClient, type AppRedis } from '../helpers/targets';
-import { appClient, FAILOVER_WINDOW_CEILING_MS, firstLogin, FOLLOW_CEILING_MS, waitReplicated } from './failover';
+import { appClient, FAILOVER_WINDOW_CEILING_MS, firstLogin, FOLLOW_CEILING_MS, waitReplicated, watchStalls } from './failover';
 
 const STORE_TIMEOUT_MS = 500;
 const MARGIN_MS = 1000;
@@ -53,6 +53,7 @@ describe.each(CLIENTS)('%s', (library) => {
     // Every login is on the replica before the kill.
     await waitReplicated(group.master.port);
 
+    const stalls = watchStalls();
     const load = startLoad(base, cookies, { concurrency: 6, maxMs: 60_000 });
     await waitUntil('traffic before the failover', async () => load.samples.filter((s) => s.status === 200).length >= 30);
     const killedAt = Date.now();
@@ -64,16 +65,18 @@ describe.each(CLIENTS)('%s', (library) => {
     await waitAllResolve(base, cookies, 30_000);
     const recoveredAt = Date.now();
     const samples = await load.stop();
+    stalls.stop();
 
     const outage = unavailableWindowMs(samples, killedAt);
     const followMs = outage.endAt - promotedAt;
     console.log(`sentinel failover (${library}): replica promoted ${promotedAt - killedAt} ms after the kill; all sessions resolved after ` +
       `${recoveredAt - killedAt} ms; ${outage.count} of ${samples.length} requests answered 503 over a ${outage.windowMs} ms window, ` +
-      `the last ending ${followMs} ms after the promotion`);
+      `the last ending ${followMs} ms after the promotion; the test process lost ${stalls.lostMs()} ms to late timers, at most ${Math.max(0, ...stalls.stalls.map((x) => x.lost))} ms at once`);
 
     expect(samples.filter((s) => s.status !== 200 && s.status !== 503)).toEqual([]);
     expect(samples.filter((s) => s.status === 200 && s.userId !== s.user)).toEqual([]);
-    expect(samples.filter((s) => s.ms > STORE_TIMEOUT_MS + MARGIN_MS)).toEqual([]);
+    // In time, leaving out only what this process itself lost (it serves the app too).
+    expect(samples.filter((s) => s.ms - stalls.lostDuring(s.at, s.at + s.ms) > STORE_TIMEOUT_MS + MARGIN_MS)).toEqual([]);
     expect(outage.count).toBeGreaterThan(0);
     expect(outage.windowMs).toBeLessThanOrEqual(FAILOVER_WINDOW_CEILING_MS);
     expect(followMs).toBeLessThanOrEqual(FOLLOW_CEILING_MS);

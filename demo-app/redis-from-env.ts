@@ -126,7 +126,7 @@ export function describeDeployment(deployment: RedisDeployment): string {
 
 /**
  * The client for a deployment, of `client`'s library: one server, a master found through Sentinel
- * (ioredis with its failover notices on), or a Cluster. Both reconnect at most every 500 ms. With
+ * (ioredis without `failoverDetector`, see the README), or a Cluster. Both reconnect at most every 500 ms. With
  * `lazyConnect` nothing connects until asked; otherwise an ioredis client connects at once and a
  * node-redis one is left for the package to connect. The caller owns it.
  */
@@ -136,9 +136,8 @@ export function clientFor(deployment: RedisDeployment, { lazyConnect = false, cl
     case 'cluster':
       return new Cluster(deployment.nodes, { lazyConnect, clusterRetryStrategy: retryStrategy, redisOptions: { password: deployment.password } });
     case 'sentinel':
-      return new Redis({
-        sentinels: deployment.sentinels, name: deployment.name, password: deployment.password, failoverDetector: true, retryStrategy, lazyConnect,
-      });
+      // No `failoverDetector`: its +switch-master notice can end the client for good (README, Redis Sentinel).
+      return new Redis({ sentinels: deployment.sentinels, name: deployment.name, password: deployment.password, retryStrategy, lazyConnect });
     default:
       return new Redis(deployment.url, { retryStrategy, lazyConnect });
   }

@@ -4,9 +4,8 @@
  * request got 200 (as the right user) or 503 in time, and measure how long 503s lasted.
  */
 import type { Server } from 'node:http';
-import type { Cluster, Redis } from 'ioredis';
 import { buildApp } from './app';
-import { uniquePrefix } from './targets';
+import { uniquePrefix, type AppRedis } from './targets';
 
 /** One answered (or failed) request. `status` 0 means no HTTP answer at all. */
 export interface Sample {
@@ -72,13 +71,16 @@ export function startLoad(base: string, cookies: Map<string, string>, { concurre
   };
 }
 
-/** Time from the first to the end of the last 503 at or after `since`; 0 if there was none. */
-export function unavailableWindowMs(samples: Sample[], since: number): { windowMs: number; count: number } {
+/**
+ * Time from the first to the end of the last 503 at or after `since` (0 if there was none), how many
+ * there were, and when the last one ended (`since` if none).
+ */
+export function unavailableWindowMs(samples: Sample[], since: number): { windowMs: number; count: number; endAt: number } {
   const failed = samples.filter((s) => s.status === 503 && s.at >= since);
-  if (failed.length === 0) return { windowMs: 0, count: 0 };
+  if (failed.length === 0) return { windowMs: 0, count: 0, endAt: since };
   const first = Math.min(...failed.map((s) => s.at));
   const last = Math.max(...failed.map((s) => s.at + s.ms));
-  return { windowMs: last - first, count: failed.length };
+  return { windowMs: last - first, count: failed.length, endAt: last };
 }
 
 /** Polls `GET /me` for every user until all answer 200 as themselves; throws after `timeoutMs`. */
@@ -96,7 +98,7 @@ export async function waitAllResolve(base: string, cookies: Map<string, string>,
 }
 
 /** The test app on `redis`, served over real HTTP on a free loopback port (for load through fetch). */
-export async function serveTestApp(redis: Redis | Cluster, storeTimeoutMs: number): Promise<{ server: Server; base: string }> {
+export async function serveTestApp(redis: AppRedis, storeTimeoutMs: number): Promise<{ server: Server; base: string }> {
   const { app } = buildApp(redis, { keyPrefix: uniquePrefix(), storeTimeoutMs });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

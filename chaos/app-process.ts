@@ -5,6 +5,7 @@
  *   ESS_REDIS          JSON: {"port":N} | {"cluster":[ports]} | {"sentinels":[ports],"name":"..."}
  *   ESS_KEY_PREFIX, ESS_STORE_TIMEOUT, ESS_IDLE_TIMEOUT (s)
  *   ESS_WAIT_FOR_REPLICAS  JSON `{ replicas, timeoutMs }` for the `waitForReplicas` option (absent: off)
+ *   ESS_LOG_ERRORS=1   the store errors behind 503s and the client's connection events on stderr
  * Prints {"port":N,"features":[...]} when listening; GET /faults reports unhandled rejections and
  * uncaught exceptions, which must stay empty.
  */
@@ -31,6 +32,11 @@ const redis = target.cluster
     ? new Redis({ sentinels: target.sentinels.map((port) => ({ host: '127.0.0.1', port })), name: target.name, failoverDetector: true, retryStrategy })
     : new Redis({ host: '127.0.0.1', port: target.port, retryStrategy });
 redis.on('error', () => undefined);
+/** ESS_LOG_ERRORS=1: the store errors behind 503s and the client's connection events on stderr (at most one error line per second). */
+const logErrors = process.env.ESS_LOG_ERRORS === '1';
+let lastLogged = 0;
+const note = (line: string) => process.stderr.write(`app ${process.pid} ${new Date().toISOString().slice(11, 23)} ${line}\n`);
+if (logErrors) for (const event of ['ready', 'reconnecting', 'end', '+node', '-node']) redis.on(event, () => note(`${event} ${(redis as unknown as { stream?: { remotePort?: number } }).stream?.remotePort ?? ''}`));
 
 const sessions = createSessionManager({
   redis,
@@ -39,6 +45,12 @@ const sessions = createSessionManager({
   idleTimeout: Number(process.env.ESS_IDLE_TIMEOUT ?? 60),
   absoluteTimeout: false,
   cookie: { secure: false },
+  onError: (err) => {
+    if (!logErrors || Date.now() - lastLogged < 1000) return;
+    lastLogged = Date.now();
+    const cause = (err as { cause?: unknown }).cause;
+    note(`${err.code}: ${cause instanceof Error ? cause.message : String(cause ?? err.message)}`);
+  },
   ...(process.env.ESS_WAIT_FOR_REPLICAS ? { waitForReplicas: JSON.parse(process.env.ESS_WAIT_FOR_REPLICAS) as { replicas: number; timeoutMs: number } } : {}),
 });
 /** Methods added by later versions of the package, used when present. */

@@ -6,8 +6,8 @@
  *   ESS_KEY_PREFIX, ESS_STORE_TIMEOUT, ESS_IDLE_TIMEOUT (s)
  *   ESS_WAIT_FOR_REPLICAS  JSON `{ replicas, timeoutMs }` for the `waitForReplicas` option (absent: off)
  *   ESS_LOG_ERRORS=1   the store errors behind 503s and the client's connection events on stderr
- * Prints {"port":N,"features":[...]} when listening; GET /faults reports unhandled rejections and
- * uncaught exceptions, which must stay empty.
+ * Prints {"port":N,"features":[...]} when listening; GET /faults reports unhandled rejections,
+ * uncaught exceptions and a Redis client that ended for good, which must all stay empty.
  */
 import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -20,7 +20,9 @@ declare module '../lib' {
   }
 }
 
-const faults = { unhandledRejections: [] as string[], uncaughtExceptions: [] as string[] };
+/** Also `clientEnded`: the Redis client gave up for good (status `end`) while the app did not close it. */
+const faults = { unhandledRejections: [] as string[], uncaughtExceptions: [] as string[], clientEnded: [] as string[] };
+let closing = false;
 process.on('unhandledRejection', (reason) => faults.unhandledRejections.push(String(reason)));
 process.on('uncaughtException', (err) => faults.uncaughtExceptions.push(String(err)));
 
@@ -32,6 +34,9 @@ const redis = target.cluster
     ? new Redis({ sentinels: target.sentinels.map((port) => ({ host: '127.0.0.1', port })), name: target.name, failoverDetector: true, retryStrategy })
     : new Redis({ host: '127.0.0.1', port: target.port, retryStrategy });
 redis.on('error', () => undefined);
+redis.on('end', () => {
+  if (!closing) faults.clientEnded.push(`the Redis client of app ${process.pid} ended at ${new Date().toISOString()} (status end: no reconnect until a restart)`);
+});
 /** ESS_LOG_ERRORS=1: the store errors behind 503s and the client's connection events on stderr (at most one error line per second). */
 const logErrors = process.env.ESS_LOG_ERRORS === '1';
 let lastLogged = 0;
@@ -94,6 +99,7 @@ const server = app.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port, features })}\n`);
 });
 process.on('SIGTERM', () => {
+  closing = true;
   server.close();
   redis.disconnect();
 });

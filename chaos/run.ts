@@ -68,7 +68,7 @@ const log = (line: string) => process.stderr.write(`chaos ${(now() / 1000).toFix
 
 interface AppChild {
   endpoint: Endpoint;
-  faults(): Promise<{ unhandledRejections: string[]; uncaughtExceptions: string[] }>;
+  faults(): Promise<{ unhandledRejections: string[]; uncaughtExceptions: string[]; clientEnded: string[] }>;
   stop(): Promise<void>;
 }
 
@@ -133,7 +133,10 @@ async function main(): Promise<number> {
     if (left > 0) await new Promise((r) => setTimeout(r, left));
     stop();
     await traffic;
-    const crashes = (await Promise.all(apps.map((a) => a.faults()))).flatMap((f) => [...f.unhandledRejections, ...f.uncaughtExceptions]);
+    const reports = await Promise.all(apps.map((a) => a.faults()));
+    const crashes = reports.flatMap((f) => [...f.unhandledRejections, ...f.uncaughtExceptions]);
+    // Named by the README (ioredis failoverDetector caveat): reported, not failed on.
+    const ended = reports.flatMap((f) => f.clientEnded);
 
     const meta: HistoryMeta = {
       type: 'meta', storeTimeoutMs, marginMs, settleMs: SETTLE_MS, idleMs: IDLE_S * 1000, absoluteMs: 0, maxSessions: 1, waitForReplicas,
@@ -147,6 +150,7 @@ async function main(): Promise<number> {
     const option = `${scenario} scenario, ` + (waitForReplicas ? `waitForReplicas ${JSON.stringify(waitForReplicas)}` : 'no waitForReplicas');
     process.stdout.write(`\n${topologyName}, seed ${seed}, ${Math.round(durationMs / 1000)} s, ${apps.length} app processes, ${option}: ${operations.length} operations, ${faults.length} faults (history: ${out})\n\n${report}\n`);
     if (crashes.length > 0) process.stdout.write(`\nApp processes reported ${crashes.length} unhandled rejection(s) or uncaught exception(s):\n${crashes.slice(0, 5).join('\n')}\n`);
+    if (ended.length > 0) process.stdout.write(`\n${ended.length} app process(es) lost their Redis client for good (the README's ioredis failoverDetector caveat); every later request of theirs answered 503:\n${ended.join('\n')}\n`);
     return passed && crashes.length === 0 ? 0 : 1;
   } finally {
     await Promise.all(apps.map((a) => a.stop()));

@@ -5,8 +5,9 @@
  *   ESS_REDIS          JSON: {"port":N} | {"cluster":[ports]} | {"sentinels":[ports],"name":"..."}
  *   ESS_KEY_PREFIX, ESS_STORE_TIMEOUT, ESS_IDLE_TIMEOUT (s)
  *   ESS_WAIT_FOR_REPLICAS  JSON `{ replicas, timeoutMs }` for the `waitForReplicas` option (absent: off)
- * Prints {"port":N,"features":[...]} when listening; GET /faults reports unhandled rejections and
- * uncaught exceptions, which must stay empty.
+ *   ESS_LOG_ERRORS=1   the store errors behind 503s and the client's connection events on stderr
+ * Prints {"port":N,"features":[...]} when listening; GET /faults reports unhandled rejections,
+ * uncaught exceptions and a Redis client that ended for good, which must all stay empty.
  */
 import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -19,7 +20,9 @@ declare module '../lib' {
   }
 }
 
-const faults = { unhandledRejections: [] as string[], uncaughtExceptions: [] as string[] };
+/** Also `clientEnded`: the Redis client gave up for good (status `end`) while the app did not close it. */
+const faults = { unhandledRejections: [] as string[], uncaughtExceptions: [] as string[], clientEnded: [] as string[] };
+let closing = false;
 process.on('unhandledRejection', (reason) => faults.unhandledRejections.push(String(reason)));
 process.on('uncaughtException', (err) => faults.uncaughtExceptions.push(String(err)));
 
@@ -28,9 +31,17 @@ const retryStrategy = (n: number) => Math.min(n * 50, 500);
 const redis = target.cluster
   ? new Cluster(target.cluster.map((port) => ({ host: '127.0.0.1', port })))
   : target.sentinels
-    ? new Redis({ sentinels: target.sentinels.map((port) => ({ host: '127.0.0.1', port })), name: target.name, failoverDetector: true, retryStrategy })
+    ? new Redis({ sentinels: target.sentinels.map((port) => ({ host: '127.0.0.1', port })), name: target.name, retryStrategy }) // no failoverDetector: README, Redis Sentinel
     : new Redis({ host: '127.0.0.1', port: target.port, retryStrategy });
 redis.on('error', () => undefined);
+redis.on('end', () => {
+  if (!closing) faults.clientEnded.push(`the Redis client of app ${process.pid} ended at ${new Date().toISOString()} (status end: no reconnect until a restart)`);
+});
+/** ESS_LOG_ERRORS=1: the store errors behind 503s and the client's connection events on stderr (at most one error line per second). */
+const logErrors = process.env.ESS_LOG_ERRORS === '1';
+let lastLogged = 0;
+const note = (line: string) => process.stderr.write(`app ${process.pid} ${new Date().toISOString().slice(11, 23)} ${line}\n`);
+if (logErrors) for (const event of ['ready', 'reconnecting', 'end', '+node', '-node']) redis.on(event, () => note(`${event} ${(redis as unknown as { stream?: { remotePort?: number } }).stream?.remotePort ?? ''}`));
 
 const sessions = createSessionManager({
   redis,
@@ -39,6 +50,12 @@ const sessions = createSessionManager({
   idleTimeout: Number(process.env.ESS_IDLE_TIMEOUT ?? 60),
   absoluteTimeout: false,
   cookie: { secure: false },
+  onError: (err) => {
+    if (!logErrors || Date.now() - lastLogged < 1000) return;
+    lastLogged = Date.now();
+    const cause = (err as { cause?: unknown }).cause;
+    note(`${err.code}: ${cause instanceof Error ? cause.message : String(cause ?? err.message)}`);
+  },
   ...(process.env.ESS_WAIT_FOR_REPLICAS ? { waitForReplicas: JSON.parse(process.env.ESS_WAIT_FOR_REPLICAS) as { replicas: number; timeoutMs: number } } : {}),
 });
 /** Methods added by later versions of the package, used when present. */
@@ -82,6 +99,7 @@ const server = app.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port, features })}\n`);
 });
 process.on('SIGTERM', () => {
+  closing = true;
   server.close();
   redis.disconnect();
 });

@@ -9,6 +9,9 @@
  *     [--store-timeout 300] [--margin 1000] [--stall 600] [--out file.jsonl]
  *     [--wait-for-replicas 1 [--wait-timeout 200]]   (the apps' `waitForReplicas` option; off by default)
  *     [--lagging half|always|never]   (how often a killed master's replica lags behind; default half)
+ *     [--lag-ms 1000]   (how long a lagging replica is cut off before its master is killed)
+ *     [--scenario mixed|devices]   (mixed: every operation, 2 clients per user; devices: each user
+ *      switches between two devices and the one put down keeps polling with its old cookie)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkText } from './check';
 import type { Fault, HistoryMeta, Operation } from './history';
-import { seededRandom, simulate, type Endpoint } from './simulate';
+import { seededRandom, simulate, type Endpoint, type Scenario } from './simulate';
 import { FAULT_KINDS, inject, startTopology, type FaultKind, type Topology } from './topology';
 
 const { values: args } = parseArgs({
@@ -34,6 +37,8 @@ const { values: args } = parseArgs({
     'wait-for-replicas': { type: 'string' },
     'wait-timeout': { type: 'string', default: '200' },
     lagging: { type: 'string', default: 'half' },
+    'lag-ms': { type: 'string', default: '1000' },
+    scenario: { type: 'string', default: 'mixed' },
   },
 });
 
@@ -49,6 +54,9 @@ const stallMs = Number(args.stall);
 const LAGGING: Record<string, number> = { half: 0.5, always: 1, never: 0 };
 const laggingShare = LAGGING[args.lagging];
 if (laggingShare === undefined) throw new Error('--lagging must be half, always or never');
+const lagMs = Number(args['lag-ms']);
+const scenario = args.scenario as Scenario;
+if (scenario !== 'mixed' && scenario !== 'devices') throw new Error('--scenario must be mixed or devices');
 const waitForReplicas = args['wait-for-replicas'] ? { replicas: Number(args['wait-for-replicas']), timeoutMs: Number(args['wait-timeout']) } : null;
 const IDLE_S = 60;
 /** Effects within 2 s after a fault healed are counted under that fault (Redis catching up, clients reconnecting). */
@@ -60,7 +68,7 @@ const log = (line: string) => process.stderr.write(`chaos ${(now() / 1000).toFix
 
 interface AppChild {
   endpoint: Endpoint;
-  faults(): Promise<{ unhandledRejections: string[]; uncaughtExceptions: string[] }>;
+  faults(): Promise<{ unhandledRejections: string[]; uncaughtExceptions: string[]; clientEnded: string[] }>;
   stop(): Promise<void>;
 }
 
@@ -95,7 +103,7 @@ function startApp(name: string, topology: Topology, keyPrefix: string): Promise<
 
 async function main(): Promise<number> {
   const random = seededRandom(seed);
-  log(`starting ${topologyName}, ${args.processes} app processes, ${args.users} users x 2 clients, seed ${seed}, faults ${faultKinds.join(',')}${waitForReplicas ? `, waitForReplicas ${JSON.stringify(waitForReplicas)}` : ''}`);
+  log(`starting ${topologyName}, ${args.processes} app processes, ${args.users} users x 2 ${scenario === 'devices' ? 'devices' : 'clients'}, seed ${seed}, faults ${faultKinds.join(',')}${waitForReplicas ? `, waitForReplicas ${JSON.stringify(waitForReplicas)}` : ''}`);
   const topology = await startTopology(topologyName);
   const apps: AppChild[] = [];
   const operations: Operation[] = [];
@@ -105,7 +113,7 @@ async function main(): Promise<number> {
     let stop!: () => void;
     const until = new Promise<void>((resolve) => (stop = resolve));
     const traffic = simulate({
-      endpoints: apps.map((a) => a.endpoint), users: Number(args.users), clientsPerUser: 2, random, now,
+      scenario, endpoints: apps.map((a) => a.endpoint), users: Number(args.users), clientsPerUser: 2, seed, now,
       clientTimeoutMs: storeTimeoutMs + marginMs + 5000, until, record: (op) => operations.push(op),
     });
     const trafficStart = now();
@@ -116,7 +124,7 @@ async function main(): Promise<number> {
       const masters = await topology.masters();
       const master = masters[Math.floor(random() * masters.length)];
       const start = now();
-      const target = await inject(topology, kind, master, { stallMs: Math.round(stallMs * (0.5 + random() / 2)), lagging: random() < laggingShare });
+      const target = await inject(topology, kind, master, { stallMs: Math.round(stallMs * (0.5 + random() / 2)), lagMs: random() < laggingShare ? lagMs : 0 });
       faults.push({ type: 'fault', kind, target, start, end: now() });
       log(`${kind} on ${target}: ${Math.round(now() - start)} ms until healed`);
       await new Promise((r) => setTimeout(r, 1000 + random() * 2000));
@@ -125,20 +133,24 @@ async function main(): Promise<number> {
     if (left > 0) await new Promise((r) => setTimeout(r, left));
     stop();
     await traffic;
-    const crashes = (await Promise.all(apps.map((a) => a.faults()))).flatMap((f) => [...f.unhandledRejections, ...f.uncaughtExceptions]);
+    const reports = await Promise.all(apps.map((a) => a.faults()));
+    const crashes = reports.flatMap((f) => [...f.unhandledRejections, ...f.uncaughtExceptions]);
+    // Named by the README (ioredis failoverDetector caveat): reported, not failed on.
+    const ended = reports.flatMap((f) => f.clientEnded);
 
     const meta: HistoryMeta = {
       type: 'meta', storeTimeoutMs, marginMs, settleMs: SETTLE_MS, idleMs: IDLE_S * 1000, absoluteMs: 0, maxSessions: 1, waitForReplicas,
-      topology: topologyName, seed, processes: apps.length, durationMs, faults: faultKinds,
+      topology: topologyName, seed, processes: apps.length, durationMs, faults: faultKinds, scenario, lagging: args.lagging, lagMs,
     };
     const text = [meta, ...faults, ...operations].map((e) => JSON.stringify(e)).join('\n');
-    const out = args.out ?? join(__dirname, '.tmp', `history-${topologyName}-${seed}.jsonl`);
+    const out = args.out ?? join(__dirname, '.tmp', `history-${topologyName}-${scenario}-${seed}${waitForReplicas ? '-wait' : ''}.jsonl`);
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, `${text}\n`);
     const { report, passed } = checkText(text);
-    const option = waitForReplicas ? `waitForReplicas ${JSON.stringify(waitForReplicas)}` : 'no waitForReplicas';
+    const option = `${scenario} scenario, ` + (waitForReplicas ? `waitForReplicas ${JSON.stringify(waitForReplicas)}` : 'no waitForReplicas');
     process.stdout.write(`\n${topologyName}, seed ${seed}, ${Math.round(durationMs / 1000)} s, ${apps.length} app processes, ${option}: ${operations.length} operations, ${faults.length} faults (history: ${out})\n\n${report}\n`);
     if (crashes.length > 0) process.stdout.write(`\nApp processes reported ${crashes.length} unhandled rejection(s) or uncaught exception(s):\n${crashes.slice(0, 5).join('\n')}\n`);
+    if (ended.length > 0) process.stdout.write(`\n${ended.length} app process(es) lost their Redis client for good (see the README's Redis Sentinel section); every later request of theirs answered 503:\n${ended.join('\n')}\n`);
     return passed && crashes.length === 0 ? 0 : 1;
   } finally {
     await Promise.all(apps.map((a) => a.stop()));

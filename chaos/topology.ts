@@ -85,21 +85,22 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
  * Injects one fault on `master` and returns once healed, with a description of the target.
- * `stallMs` is how long SIGSTOP and DEBUG SLEEP last; `lagging` cuts the master's replication
- * link 300 ms before the kill, so writes acknowledged in that time never reach a replica.
+ * `stallMs` is how long SIGSTOP and DEBUG SLEEP last; `lagMs` (0: none) cuts the master's
+ * replication link that long before the kill, so writes acknowledged in that time never reach a replica.
  */
-export async function inject(topology: Topology, kind: FaultKind, master: number, options: { stallMs: number; lagging: boolean }): Promise<string> {
-  const { stallMs, lagging } = options;
+export async function inject(topology: Topology, kind: FaultKind, master: number, options: { stallMs: number; lagMs: number }): Promise<string> {
+  const { stallMs, lagMs } = options;
+  const lagging = lagMs > 0;
   const server = topology.node(master);
   switch (kind) {
     case 'kill-master': {
       // Lagging: freeze the replicas, then cut their links, so they cannot reconnect and catch up
-      // from the backlog; what the master acknowledges in the next 300 ms never reaches them.
+      // from the backlog; what the master acknowledges in the next lagMs never reaches them.
       const frozen = lagging ? await Promise.all((await topology.replicasOf(master)).map(pidOf)) : [];
       for (const pid of frozen) process.kill(pid, 'SIGSTOP');
       if (lagging) {
         await redisCommand(master, 'CLIENT', 'KILL', 'TYPE', 'replica');
-        await sleep(300);
+        await sleep(lagMs);
       }
       await server.stop({ hard: true });
       for (const pid of frozen) process.kill(pid, 'SIGCONT');
@@ -114,7 +115,7 @@ export async function inject(topology: Topology, kind: FaultKind, master: number
         if (topology.name === 'sentinel') await redisCommand(master, 'REPLICAOF', '127.0.0.1', current);
         await topology.waitReplicaSynced(master);
       });
-      return `master ${master}${lagging ? ' (replication cut 300 ms before)' : ''}`;
+      return `master ${master}${lagging ? ` (replication cut ${lagMs} ms before)` : ''}`;
     }
     case 'sigstop': {
       const pid = await pidOf(master);

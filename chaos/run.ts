@@ -135,7 +135,7 @@ async function main(): Promise<number> {
     await traffic;
     const reports = await Promise.all(apps.map((a) => a.faults()));
     const crashes = reports.flatMap((f) => [...f.unhandledRejections, ...f.uncaughtExceptions]);
-    // Named by the README (ioredis failoverDetector caveat): reported, not failed on.
+    // An ioredis client that ended by itself (the README's Sentinel caveat, without failoverDetector now): reported, not failed on.
     const ended = reports.flatMap((f) => f.clientEnded);
 
     const meta: HistoryMeta = {

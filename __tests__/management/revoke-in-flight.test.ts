@@ -4,11 +4,11 @@
  * on the same connection; Redis, thawed, answers the reads (live) and then the revoke in one burst.
  * A read whose answer came in while a write of the same user was on its way is read again, so no
  * handler runs after the revoke resolved, whether the revoke went through the app's manager or
- * another manager of the same process. (The race CI once caught is narrower: node-redis's Cluster
- * client routes each command after an await, so a revoke can be sent between a request's index read
- * and its last read; the reply that completes the request then arrives after the revoke's. The
- * process-wide write log in lib/store/write-log.ts answers both.) Both clients, on a private single Redis and a private Cluster
- * (the master owning the user's slot is the one frozen).
+ * another manager of the same process. (The races CI caught are narrower: the revoke went through a
+ * manager on another connection, so a read sent after the revoke could still run before it in Redis
+ * and its reply come in after the revoke's; and node-redis's Cluster client routes each command
+ * after an await, so a revoke could be sent between a request's reads. A read that overlapped a
+ * write of its user now waits for that write to answer and reads again: lib/store/write-log.ts.)
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

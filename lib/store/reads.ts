@@ -10,7 +10,7 @@ import { badReply, type Calls } from './calls';
 import type { UserKeys } from './keys';
 import { decodeSession, sessionFromFields, type StoredSession } from './records';
 import { LOGOUT, REPLY, RESOLVE, TOUCH } from './scripts';
-import { noteWrite, wroteSince, writesSoFar } from './write-log';
+import { writesSettled, writeStarts, wroteSince, writesSoFar } from './write-log';
 
 /** Why a session is not live. */
 export type EndedCode = 'SESSION_EXPIRED' | 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_INVALID';
@@ -74,7 +74,10 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     const replies = await calls.timed(operation, () =>
       pipeline([['HGETALL', keys.session(ref.tokenHash)], ['HGET', keys.index, ref.tokenHash], ['EXISTS', keys.legacyIndex]]),
     );
-    if (again && wroteSince(keys.index, seen)) return read(ref, operation, pipeline, false);
+    if (again && wroteSince(keys.index, seen)) {
+      await writesSettled(keys.index, config.storeTimeoutMs);
+      return read(ref, operation, pipeline, false);
+    }
     const [fields, mark, legacy] = replies as [unknown, unknown, unknown];
     if (!Array.isArray(fields)) throw badReply(operation, replies);
     if (mark !== '') return typeof mark === 'string' ? endedBy(mark) : 'SESSION_EXPIRED';
@@ -111,7 +114,10 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     const sentAt = Date.now();
     const seen = writesSoFar();
     const reply = await calls.run('resolve', RESOLVE, [keys.index, keys.session(ref.tokenHash), keys.legacyIndex], [ref.tokenHash, idle, indexTtl, absolute]);
-    if (again && wroteSince(keys.index, seen)) return resolveAndTouch(ref, false);
+    if (again && wroteSince(keys.index, seen)) {
+      await writesSettled(keys.index, config.storeTimeoutMs);
+      return resolveAndTouch(ref, false);
+    }
     const ended = endedCode(reply);
     if (ended) return ended;
     const session = decodeSession(reply, absoluteMs);
@@ -179,10 +185,17 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     /** Looks the session up in Redis without refreshing it: not activity (for live streams and checks). */
     peek: (ref: SessionRef): Promise<ResolveResult> => read(ref, 'peek'),
 
-    /** This process is about to change (or just changed) the user's keys: reads on their way are read again, the cache drops the user. */
-    forget(userTag: string): void {
+    /**
+     * This process starts a write of the user's keys: the cache drops the user now and when the write
+     * answers (call the returned function then), and reads on their way meanwhile are read again after it.
+     */
+    writing(userTag: string): () => void {
       cache?.dropUser(userTag);
-      noteWrite(keysOf(userTag).index, 2 * config.storeTimeoutMs);
+      const done = writeStarts(keysOf(userTag).index, 2 * config.storeTimeoutMs);
+      return () => {
+        cache?.dropUser(userTag);
+        done();
+      };
     },
 
     /** Entries held by the local cache (0 without one). */

@@ -63,13 +63,13 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     return unavailable(new Error(`${operation} reached Redis after its deadline and did nothing`));
   }
 
-  /** Runs a write of the user's keys: the local cache forgets the user before it is sent and after it answers. */
+  /** Runs a write of the user's keys: the local cache forgets the user, and reads overlapping it read again after it. */
   async function write<T>(userTag: string, send: () => Promise<T>): Promise<T> {
-    reads.forget(userTag);
+    const done = reads.writing(userTag);
     try {
       return await send();
     } finally {
-      reads.forget(userTag);
+      done();
     }
   }
 

@@ -74,7 +74,7 @@ describe('a node-redis client', () => {
     await client.connect();
     const { app } = buildApp(client, { keyPrefix: uniquePrefix(), storeTimeoutMs: 2000 });
     const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'closed' })).headers['set-cookie']);
-    client.destroy();
+    await client.destroy();
     const started = Date.now();
     const res = await request(app).get('/me').set('Cookie', cookie);
     expect(res.status).toBe(503);

@@ -76,8 +76,16 @@ describe.each(CLIENTS)('round trips (%s)', (library) => {
     });
     expect(anonymous).toEqual([]);
 
-    const unchangedData = await commandsDuring(() => request(app).get('/me').set('Cookie', cookie));
+    // The README: a change is saved when the response ends, one more round trip, only on requests that changed data.
+    const changedData = await commandsDuring(async () => {
+      expect((await request(app).post('/data').set('Cookie', cookie).send({ theme: 'dark' })).status).toBe(200);
+    });
+    expect(changedData).toEqual(['EVALSHA', 'EVALSHA']);
+    const unchangedData = await commandsDuring(async () => {
+      expect((await request(app).post('/data').set('Cookie', cookie).send({})).status).toBe(200);
+    });
     expect(unchangedData).toEqual(['EVALSHA']);
+    expect((await request(app).get('/me').set('Cookie', cookie)).body.theme).toBe('dark');
   });
 
   test('mounting the middleware twice (app and router) still costs one round trip', async () => {

@@ -108,7 +108,7 @@ describe('the session page', () => {
   });
 
   test('after the idle timeout, the browser lands on /login with the expired banner', async () => {
-    const shortLived = ctx.variant({ idleTimeout: 1 });
+    const shortLived = ctx.variant({ idleTimeout: 2 }); // 2 s for the two requests before the wait, on a loaded machine
     const agent = request.agent(shortLived);
     await agent.post('/login').type('form').send({ username: 'nina', password: 'demo' });
     const expiresAt = Date.parse((await agent.get('/api/session')).body.expiresAt);

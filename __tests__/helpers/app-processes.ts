@@ -34,8 +34,11 @@ export function startAppProcess(
   redis: RedisTarget,
   { keyPrefix, storeTimeoutMs = 1000, env = {} }: { keyPrefix: string; storeTimeoutMs?: number; env?: NodeJS.ProcessEnv },
 ): Promise<AppProcess> {
-  // tsx loads the TypeScript sources directly (Jest's transform does not reach child processes).
-  const child = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, 'app-process.ts')], {
+  // tsx loads the TypeScript sources directly (Jest's transform does not reach child processes, nor
+  // its moduleNameMapper: under the oldest-peers config a preload maps express and ioredis the same way).
+  const oldestPeers = (globalThis as { ESS_IOREDIS_MAJOR?: number }).ESS_IOREDIS_MAJOR === 5;
+  const preload = oldestPeers ? ['--require', join(FIXTURES, 'oldest-peers.cjs')] : [];
+  const child = spawn(process.execPath, [...preload, '--import', 'tsx', join(FIXTURES, 'app-process.ts')], {
     env: { ...process.env, ...env, ESS_REDIS: JSON.stringify(redis), ESS_KEY_PREFIX: keyPrefix, ESS_STORE_TIMEOUT: String(storeTimeoutMs) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -10,7 +10,7 @@ import type { SessionManager, SessionManagerOptions } from '../../lib';
 import { keyNamer, type UserKeys } from '../../lib/store/keys';
 import { userTagOf } from '../../lib/token';
 import { buildApp, TEST_SECRET, type ExtraRoutes } from './app';
-import { closeClient, uniquePrefix, type AppRedis, type Target } from './targets';
+import { closeClient, isNodeRedisClient, uniquePrefix, type AppRedis, type Target } from './targets';
 
 /** What a behaviour test file works with; filled in by beforeAll. */
 export interface SuiteContext {
@@ -26,8 +26,11 @@ export interface SuiteContext {
 /** Registers beforeAll/afterAll that build the test app on `target` with `options`. */
 export function useApp(target: Target, options: Partial<SessionManagerOptions> = {}, routes?: ExtraRoutes): SuiteContext {
   const ctx = {} as SuiteContext;
-  beforeAll(() => {
+  beforeAll(async () => {
     ctx.client = target.connect();
+    // Finding the master through the sentinels can take longer than the first request's storeTimeoutMs
+    // on a loaded machine: Sentinel targets are connected before the app is built, as an app would at startup.
+    if (target.deployment === 'sentinel') await connected(ctx.client);
     ctx.redis = target.ioredis();
     ctx.prefix = uniquePrefix();
     Object.assign(ctx, buildApp(ctx.client, { keyPrefix: ctx.prefix, ...options }, routes));
@@ -37,6 +40,15 @@ export function useApp(target: Target, options: Partial<SessionManagerOptions> =
     await ctx.redis.quit();
   });
   return ctx;
+}
+
+/** Resolves once `client` (either library) is connected and ready. */
+async function connected(client: AppRedis): Promise<void> {
+  if (isNodeRedisClient(client)) {
+    if (!client.isOpen) await client.connect();
+    return;
+  }
+  if (client.status !== 'ready') await new Promise<void>((resolve) => client.once('ready', () => resolve()));
 }
 
 /** Signs `userId` in through POST /login and returns the `name=value` cookie pair to send back. */

@@ -1,13 +1,14 @@
 /**
  * The Redis deployments and clients the behaviour suites run against ("one suite, several targets"):
  * every supported client (ioredis, node-redis) on every shared deployment started by global-setup
- * (a single server, a 3-master Redis Cluster). Each target hands out the client the app passes to
+ * (a single server, a 3-master Redis Cluster; a Sentinel group for the suites that take
+ * {@link SENTINEL_TARGETS} too). Each target hands out the client the app passes to
  * the package, an ioredis client on the same deployment for looking at keys, and test files take a
  * unique key prefix so they never see each other's data.
  */
 import { randomUUID } from 'node:crypto';
 import Redis, { Cluster } from 'ioredis';
-import { createClient, createCluster } from 'redis';
+import { createClient, createCluster, createSentinel } from 'redis';
 
 /** The Redis client libraries the package supports. */
 export type ClientName = 'ioredis' | 'node-redis';
@@ -15,8 +16,11 @@ export type ClientName = 'ioredis' | 'node-redis';
 /** A node-redis client from createClient(), as the tests create them. */
 export type NodeRedisClient = ReturnType<typeof createClient>;
 
-/** A node-redis client or Cluster, as the tests create them. */
-export type NodeRedis = NodeRedisClient | ReturnType<typeof createCluster>;
+/** A node-redis client, Cluster or Sentinel, as the tests create them. */
+export type NodeRedis = NodeRedisClient | ReturnType<typeof createCluster> | ReturnType<typeof createSentinel>;
+
+/** The shared deployments global-setup starts. */
+export type Deployment = 'single' | 'cluster' | 'sentinel';
 
 /** Any client an app may pass as `redis`. */
 export type AppRedis = Redis | Cluster | NodeRedis;
@@ -26,7 +30,7 @@ export interface Target {
   /** E.g. `single Redis, node-redis`. */
   readonly name: string;
   readonly client: ClientName;
-  readonly deployment: 'single' | 'cluster';
+  readonly deployment: Deployment;
   /**
    * A new client the test owns, for the app: ioredis connects at once; node-redis is handed over
    * unconnected, so the package connects it (close it with {@link closeClient}).
@@ -48,24 +52,39 @@ function clusterPorts(): number[] {
   return ports;
 }
 
-/** A node-redis client (or Cluster) on the shared deployment; errors are expected in fault tests and only counted by them. */
-export function nodeRedisOn(deployment: 'single' | 'cluster'): NodeRedis {
-  const client =
-    deployment === 'single'
-      ? createClient({ socket: { host: '127.0.0.1', port: singlePort() } })
-      : createCluster({ rootNodes: clusterPorts().map((port) => ({ socket: { host: '127.0.0.1', port } })) });
+function sentinelGroup(): { ports: number[]; name: string } {
+  const ports = (process.env.ESS_TEST_SENTINEL_PORTS ?? '').split(',').filter(Boolean).map(Number);
+  const name = process.env.ESS_TEST_SENTINEL_NAME;
+  if (ports.length === 0 || !name) throw new Error('ESS_TEST_SENTINEL_PORTS is not set: run the tests through jest (npm test), whose global setup starts the Sentinel group.');
+  return { ports, name };
+}
+
+/** A node-redis client (Cluster, Sentinel) on the shared deployment; errors are expected in fault tests and only counted by them. */
+export function nodeRedisOn(deployment: Deployment): NodeRedis {
+  let client: NodeRedis;
+  if (deployment === 'single') client = createClient({ socket: { host: '127.0.0.1', port: singlePort() } });
+  else if (deployment === 'cluster') client = createCluster({ rootNodes: clusterPorts().map((port) => ({ socket: { host: '127.0.0.1', port } })) });
+  else {
+    const { ports, name } = sentinelGroup();
+    client = createSentinel({ name, sentinelRootNodes: ports.map((port) => ({ host: '127.0.0.1', port })) });
+  }
   client.on('error', () => undefined);
   return client;
 }
 
-/** An ioredis client (or Cluster) on the shared deployment. */
-export function ioredisOn(deployment: 'single' | 'cluster'): Redis | Cluster {
-  return deployment === 'single' ? new Redis({ host: '127.0.0.1', port: singlePort() }) : new Cluster(clusterPorts().map((port) => ({ host: '127.0.0.1', port })));
+/** An ioredis client (Cluster, Sentinel-managed client) on the shared deployment. */
+export function ioredisOn(deployment: Deployment): Redis | Cluster {
+  if (deployment === 'single') return new Redis({ host: '127.0.0.1', port: singlePort() });
+  if (deployment === 'cluster') return new Cluster(clusterPorts().map((port) => ({ host: '127.0.0.1', port })));
+  const { ports, name } = sentinelGroup();
+  return new Redis({ sentinels: ports.map((port) => ({ host: '127.0.0.1', port })), name });
 }
 
-function target(client: ClientName, deployment: 'single' | 'cluster'): Target {
+const DEPLOYMENT_NAMES: Record<Deployment, string> = { single: 'single Redis', cluster: 'Redis Cluster', sentinel: 'Sentinel' };
+
+function target(client: ClientName, deployment: Deployment): Target {
   return {
-    name: `${deployment === 'single' ? 'single Redis' : 'Redis Cluster'}, ${client}`,
+    name: `${DEPLOYMENT_NAMES[deployment]}, ${client}`,
     client,
     deployment,
     connect: () => (client === 'ioredis' ? ioredisOn(deployment) : nodeRedisOn(deployment)),
@@ -80,6 +99,15 @@ export const TARGETS: Target[] = [
   target('node-redis', 'single'),
   target('node-redis', 'cluster'),
 ];
+
+/**
+ * Both clients on the shared Sentinel group (`new Redis({ sentinels, name })`, `createSentinel`). The
+ * core behaviour suites add these to {@link TARGETS}: single-session (sign-in, displacement, the plain
+ * reads and the refresh of the request path, sign-out, revoke) and session-data (saves and their
+ * conflicts), a few seconds each. The others keep to single Redis and Cluster to keep CI time down:
+ * what they test does not depend on how the client finds the master.
+ */
+export const SENTINEL_TARGETS: Target[] = [target('ioredis', 'sentinel'), target('node-redis', 'sentinel')];
 
 /** Every supported client library, for suites that start their own servers. */
 export const CLIENTS: ClientName[] = ['ioredis', 'node-redis'];
@@ -110,7 +138,7 @@ export async function closeClient(client: AppRedis): Promise<void> {
     client.disconnect();
     return;
   }
-  if (client.isOpen) client.destroy();
+  if (client.isOpen) await client.destroy(); // a Sentinel's destroy() is a promise
 }
 
 /** A key prefix no other test file uses. */

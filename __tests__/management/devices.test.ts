@@ -6,6 +6,7 @@
 import { Cluster } from 'ioredis';
 import request from 'supertest';
 import { buildApp } from '../helpers/app';
+import { waitUntil } from '../helpers/redis-servers';
 import { rawValueOf, sessionCookieOf, sleep, useApp, userKeys } from '../helpers/suite';
 import { TARGETS } from '../helpers/targets';
 import { hashToken } from '../../lib/token';
@@ -100,16 +101,19 @@ describe.each(TARGETS)('devices ($name)', (target) => {
     });
   });
 
-  describe('listing after expiries (idle timeout 2 s)', () => {
-    const ctx = useApp(target, { idleTimeout: 2, absoluteTimeout: false, maxSessions: 5 });
+  describe('listing after expiries (idle timeout 4 s)', () => {
+    const ctx = useApp(target, { idleTimeout: 4, absoluteTimeout: false, maxSessions: 5 });
 
     test('shows only the sessions that are still live', async () => {
       const idle = await signInAs(ctx.app, 'expiring');
       const alsoIdle = await signInAs(ctx.app, 'expiring');
       const active = await signInAs(ctx.app, 'expiring');
-      await sleep(1200);
+      await sleep(2000);
       expect((await me(ctx.app, active.cookie)).status).toBe(200);
-      await sleep(1200);
+      // Waits for Redis to expire the two idle records; the active one has about 2 s left then.
+      const keys = userKeys(ctx.prefix, 'expiring');
+      const records = [idle, alsoIdle].map((s) => keys.session(hashToken(rawValueOf(s.cookie).split('.')[1])));
+      await waitUntil('the idle sessions to expire', async () => (await ctx.redis.exists(...records)) === 0, 10_000, 20);
       const listed = await ctx.sessions.listSessions('expiring');
       expect(listed.map((s) => s.sessionId)).toEqual([active.sessionId]);
       expect((await me(ctx.app, idle.cookie)).body.error.code).toBe('SESSION_EXPIRED');

@@ -11,8 +11,8 @@ import request from 'supertest';
 import { createSessionManager, type SessionEvents, type SessionManager } from '../../lib';
 import { hashToken } from '../../lib/token';
 import { buildApp } from '../helpers/app';
-import { freePort } from '../helpers/redis-servers';
-import { rawValueOf, sessionCookieOf, signIn, sleep, useApp } from '../helpers/suite';
+import { freePort, waitUntil } from '../helpers/redis-servers';
+import { isSessionKey, keysWithPrefix, rawValueOf, sessionCookieOf, signIn, useApp } from '../helpers/suite';
 import { TARGETS } from '../helpers/targets';
 
 const NAMES: (keyof SessionEvents)[] = ['login', 'displaced', 'limit', 'logout', 'revoked', 'expired', 'store-error', 'request'];
@@ -34,7 +34,7 @@ async function valueOf(registry: Registry, name: string, labels: Record<string, 
 
 describe.each(TARGETS)('events and metrics ($name)', (target) => {
   describe('events', () => {
-    const ctx = useApp(target, { idleTimeout: 1, absoluteTimeout: false });
+    const ctx = useApp(target, { idleTimeout: 3, absoluteTimeout: false });
 
     test('each operation emits its event with userId and sessionId, and no event holds a token', async () => {
       const seen = recordEvents(ctx.sessions);
@@ -51,7 +51,8 @@ describe.each(TARGETS)('events and metrics ($name)', (target) => {
       const fourthId = (await request(ctx.app).get('/me').set('Cookie', fourth)).body.sessionId;
       await request(ctx.app).post('/logout').set('Cookie', fourth);
       const idle = await signIn(ctx.app, 'evented');
-      await sleep(1300);
+      // The only live record is the idle one: wait for Redis to expire it (3 s), not for a guessed time.
+      await waitUntil('the idle session to expire', async () => (await keysWithPrefix(ctx.redis, ctx.prefix)).filter(isSessionKey).length === 0, 10_000, 20);
       await request(ctx.app).get('/me').set('Cookie', idle);
 
       const of = (name: string) => seen.filter((e) => e.name === name).map((e) => e.event);

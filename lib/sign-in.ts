@@ -138,7 +138,7 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       if (typeof outcome === 'string') {
         setSessionOn(req, config.requestProperty, null);
         req.sessionErrorCode = outcome;
-        cookies.clear(req, res);
+        if (outcome !== 'SESSION_ROTATED') cookies.clear(req, res);
         throw new SessionError(outcome);
       }
       refuseIfSent(res, 'reauthenticate');

@@ -4,7 +4,8 @@
  *
  * Format 2 (package 0.2): `<prefix>{tag}:v2` is the user index, a hash from each session's token
  * hash to `''` while the session is live or to a tombstone (`D`isplaced, `R`evoked, `L`ogged out,
- * followed by the time it ended) that tells a later request why its session is gone;
+ * `E`xpired, or `T` for a token rotated by re-authentication, followed by the time) that tells a later
+ * request why its session is gone;
  * `<prefix>{tag}:v2:<token hash>` is one session's record. Notices of ended sessions are published on
  * the shard channel `<prefix>{tag}:v2:n`.
  * Format 1 (package 0.1) used `<prefix>{tag}:s` and `<prefix>{tag}:u`; format 2 deletes them at

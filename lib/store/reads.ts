@@ -12,7 +12,7 @@ import { decodeSession, sessionFromFields, type StoredSession } from './records'
 import { LOGOUT, REPLY, RESOLVE, TOUCH } from './scripts';
 
 /** Why a session is not live. */
-export type EndedCode = 'SESSION_EXPIRED' | 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_INVALID';
+export type EndedCode = 'SESSION_EXPIRED' | 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_ROTATED' | 'SESSION_INVALID';
 
 /** Resolve's answer: the session, or why there is none. */
 export type ResolveResult = StoredSession | EndedCode;
@@ -27,10 +27,14 @@ export interface ReadConfig {
   readonly localCache: { readonly maxEntries: number } | null;
 }
 
+/** Every script reply code is below this; a time (ms since the epoch) is far above it. */
+const REPLY_CODES_END = 1000;
+
 const CODES: Record<number, EndedCode> = {
   [REPLY.EXPIRED]: 'SESSION_EXPIRED',
   [REPLY.DISPLACED]: 'SESSION_DISPLACED',
   [REPLY.REVOKED]: 'SESSION_REVOKED',
+  [REPLY.ROTATED]: 'SESSION_ROTATED',
 };
 
 /** The script replies that say why a session ended. */
@@ -38,10 +42,11 @@ export function endedCode(reply: unknown): EndedCode | undefined {
   return typeof reply === 'number' ? CODES[reply] : undefined;
 }
 
-/** A tombstone's meaning (see keys.ts): `D` displaced, `R` revoked, anything else (signed out, expired) expired. */
+/** A tombstone's meaning (see keys.ts): `D` displaced, `R` revoked, `T` rotated, anything else (signed out, expired) expired. */
 function endedBy(mark: string): EndedCode {
   if (mark.startsWith('D')) return 'SESSION_DISPLACED';
   if (mark.startsWith('R')) return 'SESSION_REVOKED';
+  if (mark.startsWith('T')) return 'SESSION_ROTATED';
   return 'SESSION_EXPIRED';
 }
 
@@ -111,7 +116,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     const sentAt = Date.now();
     const reply = await calls.run('touch', TOUCH, [keys.index, keys.session(ref.tokenHash)], [ref.tokenHash, idle, indexTtl, absolute, calls.deadline()]);
     cache?.dropUser(ref.userTag);
-    if (typeof reply === 'number' && reply > REPLY.LIMIT) calls.learnClock(reply, sentAt);
+    if (typeof reply === 'number' && reply > REPLY_CODES_END) calls.learnClock(reply, sentAt); // a time, not a reply code
   }
 
   /** The script path (touchAfter 0): one round trip that reads and refreshes. */

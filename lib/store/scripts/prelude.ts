@@ -20,7 +20,7 @@ export function script(source: string): Script {
 }
 
 /** Reply codes shared by the scripts. */
-export const REPLY = { OK: 1, EXPIRED: 2, DISPLACED: 3, REVOKED: 4, LATE: 5, LIMIT: 6, LOGGED_OUT: 7 } as const;
+export const REPLY = { OK: 1, EXPIRED: 2, DISPLACED: 3, REVOKED: 4, LATE: 5, LIMIT: 6, LOGGED_OUT: 7, ROTATED: 8 } as const;
 
 /** Helpers every script starts with: the clock, the deadline check, tombstones, notices, chunked writes. */
 const PRELUDE = `
@@ -30,7 +30,7 @@ local function late(deadline) deadline = tonumber(deadline) return deadline > 0 
 local function why(mark)
   if not mark then return 2 end
   local kind = string.sub(mark, 1, 1)
-  if kind == 'D' then return 3 elseif kind == 'R' then return 4 else return 2 end
+  if kind == 'D' then return 3 elseif kind == 'R' then return 4 elseif kind == 'T' then return 8 else return 2 end
 end
 local function notify(kind, sid)
   if sid then redis.call('SPUBLISH', KEYS[1] .. ':n', kind .. sid) end

@@ -71,7 +71,7 @@ return 1
 
 /**
  * KEYS: index, format-1 index. ARGV: token hash, session id (compact). Read-only: is this session still
- * live, and until when? Follows the session to a new token hash (after a re-authentication) by its id.
+ * live, and until when? Follows the session to a new token hash (after a re-authentication, mark `T`) by its id.
  * Returns {1, now, ms left, token hash} | {2} expired | {3} displaced | {4} revoked | {7} signed out.
  */
 export const STATUS = script(`
@@ -79,8 +79,9 @@ local mark = redis.call('HGET', KEYS[1], ARGV[1])
 local hash = false
 if mark == '' then
   hash = ARGV[1]
-elseif mark then
-  if string.sub(mark, 1, 1) == 'L' then return {7} end
+elseif mark and string.sub(mark, 1, 1) == 'L' then
+  return {7}
+elseif mark and string.sub(mark, 1, 1) ~= 'T' then
   return { why(mark) }
 else
   local entries = redis.call('HGETALL', KEYS[1])

@@ -72,7 +72,9 @@ return 1
 
 /**
  * KEYS: index. ARGV: old token hash, new token hash, deadline. Moves a live session to a new token
- * (the old one stops working) and records the re-authentication. Returns {1, now} | {code}.
+ * and records the re-authentication. The old token's mark becomes `T` (rotated): a request still on its
+ * way with the old cookie is refused without clearing the cookie, which by then holds the new token.
+ * Returns {1, now} | {code}.
  */
 export const REAUTHENTICATE = script(`
 if late(ARGV[3]) then return {5} end
@@ -83,7 +85,6 @@ if redis.call('EXISTS', old) == 0 then return {2} end
 local key = KEYS[1] .. ':' .. ARGV[2]
 redis.call('RENAME', old, key)
 redis.call('HSET', key, 't', now)
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HSET', KEYS[1], ARGV[2], '')
+redis.call('HSET', KEYS[1], ARGV[1], 'T' .. now, ARGV[2], '')
 return { 1, now }
 `);

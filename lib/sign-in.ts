@@ -3,7 +3,6 @@
  * `maxSessions` policy), `logout` and `reauthenticate`. Each ends or creates sessions in Redis first
  * and only then touches the cookie.
  */
-import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
 import type { CookieJar } from './cookie';
@@ -48,7 +47,6 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       refuseIfSent(res, 'login');
       const maxSessions = limitFor(userId);
       const { cookieValue, ref } = issueToken(userId, config.userTagOf);
-      const sessionId = randomUUID();
       // The browser's current session ends with this sign-in: its cookie is about to be replaced.
       const previous = sessionOn(req, config.requestProperty);
       let previousRef = previous ? refOf(previous) : null;
@@ -72,18 +70,19 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       let stored: Awaited<ReturnType<SessionStore['login']>>;
       try {
         stored = await store.login(ref, {
-          userId, sessionId, maxSessions, onLimit: config.onLimit, previousTokenHash: sameUser ? previousRef!.tokenHash : null, userAgent, ip, data: entries,
+          userId, maxSessions, onLimit: config.onLimit, previousTokenHash: sameUser ? previousRef!.tokenHash : null, userAgent, ip, data: entries,
         });
       } catch (err) {
         if (previousRef && !sameUser && !res.headersSent) cookies.clear(req, res);
         throw err;
       }
-      debug('login', typeof stored === 'string' ? stored : `ok session ${sessionId}`, started);
+      debug('login', typeof stored === 'string' ? stored : `ok session ${stored.sessionId}`, started);
       if (stored === 'SESSION_LIMIT_REACHED') {
         if (previousRef && !sameUser && !res.headersSent) cookies.clear(req, res);
         emitSafely(events, 'limit', { userId, sessionId: null });
         throw new SessionError('SESSION_LIMIT_REACHED');
       }
+      const { sessionId } = stored;
       if (previous && sameUser) emitSafely(events, 'logout', { userId: previous.userId, sessionId: previous.sessionId });
       emitSafely(events, 'login', { userId, sessionId });
       for (const displaced of stored.displaced) emitSafely(events, 'displaced', { userId, sessionId: displaced });

@@ -19,7 +19,7 @@ function signInsAtOnce(app: Parameters<typeof request>[0], userId: string, n: nu
 async function storedLive(redis: Redis | Cluster, prefix: string, userId: string): Promise<{ marks: number; records: number }> {
   const keys = userKeys(prefix, userId);
   const index = await redis.hgetall(keys.index);
-  const records = (await keysWithPrefix(redis, keys.index)).filter(isSessionKey);
+  const records = (await keysWithPrefix(redis, keys.index.slice(0, keys.index.lastIndexOf('}') + 1))).filter(isSessionKey);
   return { marks: Object.values(index).filter((mark) => mark === '').length, records: records.length };
 }
 

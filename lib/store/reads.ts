@@ -100,7 +100,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     }
     // Redis's clock as learnt from the scripts' replies (sign-in, refresh): no TIME command on the request path.
     const now = calls.redisNow();
-    const session = sessionFromFields(fields, 0, now, false, absoluteMs);
+    const session = sessionFromFields(fields, 0, now, false, absoluteMs, ref.tokenHash);
     if (!session) throw badReply(operation, replies);
     if (session.absoluteDeadline > 0 && session.absoluteDeadline <= now) {
       end(keys.index, ref.tokenHash, 'E');
@@ -128,7 +128,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     if (again && wroteSince(ref.userTag, seen)) return resolveAndTouch(ref, false);
     const ended = endedCode(reply);
     if (ended) return ended;
-    const session = decodeSession(reply, absoluteMs);
+    const session = decodeSession(reply, absoluteMs, ref.tokenHash);
     if (!session) throw badReply('resolve', reply);
     calls.learnClock(session.observedAt, sentAt);
     return checked(session, keys.index, ref.tokenHash);

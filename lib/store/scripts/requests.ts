@@ -86,7 +86,7 @@ elseif mark and string.sub(mark, 1, 1) ~= 'T' then
 else
   local entries = redis.call('HGETALL', KEYS[1])
   for i = 1, #entries, 2 do
-    if entries[i + 1] == '' and redis.call('HGET', KEYS[1] .. ':' .. entries[i], 'i') == ARGV[2] then
+    if entries[i + 1] == '' and sid(record(entries[i]), entries[i]) == ARGV[2] then
       hash = entries[i]
       break
     end
@@ -94,8 +94,8 @@ else
   if not hash then return {2} end
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {3} end
-local key = KEYS[1] .. ':' .. hash
-if redis.call('HGET', key, 'i') ~= ARGV[2] then return {2} end
+local key = record(hash)
+if redis.call('EXISTS', key) == 0 or sid(key, hash) ~= ARGV[2] then return {2} end
 local left = redis.call('PTTL', key)
 if left < 0 then return {2} end
 return { 1, now, left, hash }

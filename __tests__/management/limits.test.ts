@@ -99,6 +99,18 @@ describe.each(TARGETS)('the session limit ($name)', (target) => {
       expect(await storedLive(ctx.redis, ctx.prefix, 'crowd')).toEqual({ marks: 3, records: 3 });
     });
 
+    test('a refused sign-in as another user on a browser signed in as someone signs that browser out, cookie cleared', async () => {
+      const mine = await signIn(ctx.app, 'switcher');
+      for (let i = 0; i < 3; i++) await signIn(ctx.app, 'crowded');
+      const refused = await request(ctx.app).post('/login').set('Cookie', mine).send({ userId: 'crowded' });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('SESSION_LIMIT_REACHED');
+      // The other user's session ended before the sign-in was tried: signed out, never holding a session that lives on unheld.
+      expect(String(refused.headers['set-cookie'])).toMatch(/ess_sid=;/);
+      expect(await ctx.sessions.listSessions('switcher')).toEqual([]);
+      expect(await ctx.sessions.listSessions('crowded')).toHaveLength(3);
+    });
+
     test('the sessions that exist keep working after a refused sign-in, and a sign-out makes room', async () => {
       const cookies = [await signIn(ctx.app, 'full'), await signIn(ctx.app, 'full'), await signIn(ctx.app, 'full')];
       const refused = await request(ctx.app).post('/login').send({ userId: 'full' });

@@ -126,7 +126,7 @@ export function decodeListing(reply: unknown): ListedSession[] | null {
  */
 export function sessionIdOf(tokenHash: string): string {
   const hex = createHash('sha1').update(tokenHash).digest('hex');
-  const variant = (8 + (parseInt(hex[16], 16) % 4)).toString(16);
+  const variant = (8 + (parseInt(hex.charAt(16), 16) % 4)).toString(16);
   return uuidOf(`${hex.slice(0, 12)}4${hex.slice(13, 16)}${variant}${hex.slice(17, 32)}`);
 }
 

@@ -22,14 +22,16 @@ if (process.argv.includes('--users') && !(users > 0)) throw new Error('usage: no
 
 /** Signs every user in `perUser` times through `sessions.login()` with a minimal request and response. */
 async function signIn(redis, options, perUser, userAgent) {
-  const sessions = createSessionManager({ redis, keyPrefix: 'ess:', ...options });
-  const req = { secret: 's', secure: false, signedCookies: {}, cookies: {}, ip: IP, get: (name) => (name === 'user-agent' ? userAgent : undefined) };
-  const res = { headersSent: false, cookie() {}, end() {} };
-  for (let start = 0; start < users; start += 1000) {
+  // A long store timeout: this measures memory, and a loaded machine must not fail a sign-in.
+  const sessions = createSessionManager({ redis, keyPrefix: 'ess:', storeTimeoutMs: 30_000, ...options });
+  // A fresh request and response per sign-in, each a new browser: login() ends the session a request already holds.
+  const req = () => ({ secret: 's', secure: false, signedCookies: {}, cookies: {}, ip: IP, get: (name) => (name === 'user-agent' ? userAgent : undefined) });
+  const res = () => ({ headersSent: false, cookie() {}, end() {} });
+  for (let start = 0; start < users; start += 500) {
     const batch = [];
-    for (let i = start; i < Math.min(users, start + 1000); i++) {
+    for (let i = start; i < Math.min(users, start + 500); i++) {
       batch.push((async () => {
-        for (let s = 0; s < perUser; s++) await sessions.login(req, res, `user-0-${i}`);
+        for (let s = 0; s < perUser; s++) await sessions.login(req(), res(), `user-0-${i}`);
       })());
     }
     await Promise.all(batch);

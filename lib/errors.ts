@@ -15,6 +15,12 @@ export type SessionErrorCode =
   | 'SESSION_DISPLACED'
   /** The session was signed out from elsewhere: `revokeSession`, `revokeUser` ("sign out other devices"). */
   | 'SESSION_REVOKED'
+  /**
+   * The cookie's token was replaced by `reauthenticate()` (in another request of the same browser) while
+   * this request was on its way. The session lives on under the new token; the cookie is not cleared
+   * (the browser already holds the new one), so retrying the request works.
+   */
+  | 'SESSION_ROTATED'
   /** `login()` with `onLimit: 'reject-new'` while the user already has `maxSessions` live sessions. */
   | 'SESSION_LIMIT_REACHED'
   /** `requireRecentLogin()`: the user last proved who they are too long ago for this route. */
@@ -36,6 +42,7 @@ const STATUS: Record<SessionErrorCode, number> = {
   SESSION_EXPIRED: 401,
   SESSION_DISPLACED: 401,
   SESSION_REVOKED: 401,
+  SESSION_ROTATED: 401,
   SESSION_LIMIT_REACHED: 409,
   REAUTHENTICATION_REQUIRED: 401,
   SESSION_STORE_UNAVAILABLE: 503,
@@ -56,6 +63,7 @@ export const USER_MESSAGES: Readonly<Record<SessionErrorCode, string>> = Object.
   SESSION_EXPIRED: 'Your session has expired. Please sign in again.',
   SESSION_DISPLACED: 'You were signed out because your account signed in somewhere else.',
   SESSION_REVOKED: 'This session was signed out from another device.',
+  SESSION_ROTATED: 'Your session was renewed by another request. Please try again.',
   SESSION_LIMIT_REACHED: 'You are already signed in elsewhere. Sign out there first.',
   REAUTHENTICATION_REQUIRED: 'Please confirm your password to continue.',
   SESSION_STORE_UNAVAILABLE: 'The session service is unavailable. Please try again shortly.',

@@ -54,7 +54,8 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
       (result) => {
         if (typeof result === 'string') {
           debug('resolve', result, started);
-          cookies.clear(req, res);
+          // A rotated token's cookie was already replaced by the response that rotated it: clearing it now would sign the browser out.
+          if (result !== 'SESSION_ROTATED') cookies.clear(req, res);
           return reject(req, result, next, requestProperty);
         }
         let session: ActiveSession;
@@ -153,6 +154,7 @@ function notSaved(err: SessionError): SessionError {
     SESSION_EXPIRED: 'the session ended (expired or signed out)',
     SESSION_DISPLACED: 'a newer sign-in of the user displaced the session',
     SESSION_REVOKED: 'the session was revoked',
+    SESSION_ROTATED: 'reauthenticate() in another request moved the session to a new token',
   };
   const why = reasons[err.code];
   if (!why) return err;

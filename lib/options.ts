@@ -152,7 +152,8 @@ export interface SessionManagerOptions {
   /**
    * Called with every store failure the middleware absorbs (Redis down or slow) and with every
    * session change that was not saved (the session ended during the request: `SESSION_EXPIRED`,
-   * `SESSION_DISPLACED`; a change made after the response ended: `HEADERS_SENT`), so the app can
+   * `SESSION_DISPLACED`, `SESSION_REVOKED`; `reauthenticate()` in another request moved it to a new
+   * token: `SESSION_ROTATED`; a change made after the response ended: `HEADERS_SENT`), so the app can
    * log it. Never receives the secret token.
    * @default undefined
    */

@@ -43,7 +43,10 @@ export interface SessionInfo {
   readonly idleExpiresAt: Date;
   /** The absolute deadline, or `null` when `absoluteTimeout` is off. */
   readonly absoluteExpiresAt: Date | null;
-  /** Writes changed data now instead of at the end of the response. Rejects with `SESSION_DISPLACED` or `SESSION_EXPIRED` if the session is no longer current. */
+  /**
+   * Writes changed data now instead of at the end of the response. Rejects with `SESSION_DISPLACED`,
+   * `SESSION_REVOKED`, `SESSION_ROTATED` or `SESSION_EXPIRED` if this token no longer holds a live session.
+   */
   save(): Promise<void>;
   /** The facts (times as ISO-8601 strings) and the data, for `res.json`. */
   toJSON(): Record<string, unknown>;

@@ -3,7 +3,6 @@
  * `maxSessions` policy), `logout` and `reauthenticate`. Each ends or creates sessions in Redis first
  * and only then touches the cookie.
  */
-import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
 import type { CookieJar } from './cookie';
@@ -48,26 +47,43 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       refuseIfSent(res, 'login');
       const maxSessions = limitFor(userId);
       const { cookieValue, ref } = issueToken(userId, config.userTagOf);
-      const sessionId = randomUUID();
       // The browser's current session ends with this sign-in: its cookie is about to be replaced.
       const previous = sessionOn(req, config.requestProperty);
-      const previousRef = previous ? refOf(previous) : null;
+      let previousRef = previous ? refOf(previous) : null;
+      // Redis did not answer for the cookie's session: it may still be live, and it ends like a resolved one.
+      if (!previousRef && req.sessionErrorCode === 'SESSION_STORE_UNAVAILABLE') {
+        const reading = cookies.read(req);
+        if (typeof reading !== 'string') previousRef = reading;
+      }
       const sameUser = previousRef !== null && previousRef.userTag === ref.userTag;
       const userAgent = config.recordClient ? (req.get('user-agent') ?? '').slice(0, MAX_USER_AGENT) || null : null;
       const ip = config.recordClient ? req.ip ?? null : null;
+      // Another user's session on this browser ends first, in its own slot: if the sign-in then fails, the
+      // browser is signed out (its cookie cleared), never holding one session while another lives unheld.
+      // The same user's previous session ends inside the sign-in script, atomically with it.
+      if (previousRef && !sameUser) {
+        if (await store.logout(previousRef)) emitSafely(events, 'logout', { userId: previous?.userId ?? null, sessionId: previous?.sessionId ?? null });
+        setSessionOn(req, config.requestProperty, null);
+        req.sessionErrorCode = 'SESSION_MISSING';
+      }
       const started = startTimer();
-      const stored = await store.login(ref, {
-        userId, sessionId, maxSessions, onLimit: config.onLimit, previousTokenHash: sameUser ? previousRef.tokenHash : null, userAgent, ip, data: entries,
-      });
-      debug('login', typeof stored === 'string' ? stored : `ok session ${sessionId}`, started);
+      let stored: Awaited<ReturnType<SessionStore['login']>>;
+      try {
+        stored = await store.login(ref, {
+          userId, maxSessions, onLimit: config.onLimit, previousTokenHash: sameUser ? previousRef!.tokenHash : null, userAgent, ip, data: entries,
+        });
+      } catch (err) {
+        if (previousRef && !sameUser && !res.headersSent) cookies.clear(req, res);
+        throw err;
+      }
+      debug('login', typeof stored === 'string' ? stored : `ok session ${stored.sessionId}`, started);
       if (stored === 'SESSION_LIMIT_REACHED') {
+        if (previousRef && !sameUser && !res.headersSent) cookies.clear(req, res);
         emitSafely(events, 'limit', { userId, sessionId: null });
         throw new SessionError('SESSION_LIMIT_REACHED');
       }
-      if (previous && previousRef) {
-        if (!sameUser) await store.logout(previousRef);
-        emitSafely(events, 'logout', { userId: previous.userId, sessionId: previous.sessionId });
-      }
+      const { sessionId } = stored;
+      if (previous && sameUser) emitSafely(events, 'logout', { userId: previous.userId, sessionId: previous.sessionId });
       emitSafely(events, 'login', { userId, sessionId });
       for (const displaced of stored.displaced) emitSafely(events, 'displaced', { userId, sessionId: displaced });
       if (res.headersSent) await store.abandon(ref); // its cookie cannot be set: do not leave it counting against the limit
@@ -121,7 +137,7 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
       if (typeof outcome === 'string') {
         setSessionOn(req, config.requestProperty, null);
         req.sessionErrorCode = outcome;
-        cookies.clear(req, res);
+        if (outcome !== 'SESSION_ROTATED') cookies.clear(req, res);
         throw new SessionError(outcome);
       }
       refuseIfSent(res, 'reauthenticate');

@@ -19,7 +19,7 @@ function signInsAtOnce(app: Parameters<typeof request>[0], userId: string, n: nu
 async function storedLive(redis: Redis | Cluster, prefix: string, userId: string): Promise<{ marks: number; records: number }> {
   const keys = userKeys(prefix, userId);
   const index = await redis.hgetall(keys.index);
-  const records = (await keysWithPrefix(redis, keys.index)).filter(isSessionKey);
+  const records = (await keysWithPrefix(redis, keys.index.slice(0, keys.index.lastIndexOf('}') + 1))).filter(isSessionKey);
   return { marks: Object.values(index).filter((mark) => mark === '').length, records: records.length };
 }
 
@@ -97,6 +97,18 @@ describe.each(TARGETS)('the session limit ($name)', (target) => {
       const cookies = ok.map((res) => sessionCookieOf(res.headers['set-cookie']));
       for (const cookie of cookies) expect(await statusOf(ctx.app, cookie)).toBe(200);
       expect(await storedLive(ctx.redis, ctx.prefix, 'crowd')).toEqual({ marks: 3, records: 3 });
+    });
+
+    test('a refused sign-in as another user on a browser signed in as someone signs that browser out, cookie cleared', async () => {
+      const mine = await signIn(ctx.app, 'switcher');
+      for (let i = 0; i < 3; i++) await signIn(ctx.app, 'crowded');
+      const refused = await request(ctx.app).post('/login').set('Cookie', mine).send({ userId: 'crowded' });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('SESSION_LIMIT_REACHED');
+      // The other user's session ended before the sign-in was tried: signed out, never holding a session that lives on unheld.
+      expect(String(refused.headers['set-cookie'])).toMatch(/ess_sid=;/);
+      expect(await ctx.sessions.listSessions('switcher')).toEqual([]);
+      expect(await ctx.sessions.listSessions('crowded')).toHaveLength(3);
     });
 
     test('the sessions that exist keep working after a refused sign-in, and a sign-out makes room', async () => {

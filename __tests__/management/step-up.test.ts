@@ -5,12 +5,28 @@
  */
 import Redis from 'ioredis';
 import request from 'supertest';
-import { createSessionManager } from '../../lib';
+import { createSessionManager, type SessionError } from '../../lib';
 import { sessionCookieOf, signIn, sleep, useApp } from '../helpers/suite';
 import { TARGETS } from '../helpers/targets';
 
 describe.each(TARGETS)('step-up ($name)', (target) => {
-  const ctx = useApp(target, { maxSessions: 3 }, (app, sessions) => {
+  /** What onError heard (a save refused during the request). */
+  const heard: SessionError[] = [];
+  /** A gate the gated route waits at after its session resolved: the test re-authenticates meanwhile, then opens it. */
+  let gate = { reached: Promise.resolve(), open: () => undefined as void, wait: () => Promise.resolve() };
+  const newGate = (): void => {
+    let reached!: () => void;
+    let open!: () => void;
+    const reachedP = new Promise<void>((resolve) => (reached = resolve));
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    gate = { reached: reachedP, open, wait: async () => { reached(); await opened; } };
+  };
+  const ctx = useApp(target, { maxSessions: 3, onError: (err) => heard.push(err) }, (app, sessions) => {
+    app.post('/gated/data', sessions.requireSession(), async (req, res) => {
+      await gate.wait();
+      req.session!.note = 'from the old cookie';
+      res.json({ answered: true });
+    });
     app.get('/sensitive', sessions.requireRecentLogin(1), (req, res) => res.json({ ok: true, userId: req.session!.userId }));
     app.get('/sensitive-page', sessions.requireRecentLogin(1, {
       onReject: (_req, res, error) => res.redirect(303, `/confirm-password?code=${error.code}`),
@@ -65,9 +81,12 @@ describe.each(TARGETS)('step-up ($name)', (target) => {
     expect(after.body).toMatchObject({ userId: 'stepper', sessionId: before.sessionId, theme: 'dark', cart: ['book'], authenticatedAt: reauth.body.authenticatedAt });
     expect((await request(ctx.app).get('/sensitive').set('Cookie', newCookie)).status).toBe(200);
 
+    // The old cookie is refused as rotated, and its answer leaves the browser's (new) cookie alone.
     const old = await request(ctx.app).get('/me').set('Cookie', oldCookie);
     expect(old.status).toBe(401);
-    expect(String(old.headers['set-cookie'])).toMatch(/ess_sid=;/);
+    expect(old.body.error.code).toBe('SESSION_ROTATED');
+    expect(old.headers['set-cookie']).toBeUndefined();
+    expect((await request(ctx.app).get('/sensitive').set('Cookie', oldCookie)).body.error.code).toBe('SESSION_ROTATED');
     const listed = await ctx.sessions.listSessions('stepper');
     expect(listed.map((s) => s.sessionId)).toEqual([before.sessionId]);
   });
@@ -82,6 +101,50 @@ describe.each(TARGETS)('step-up ($name)', (target) => {
       expect((await request(ctx.app).get('/me').set('Cookie', cookie)).status).toBe(200);
     }
     expect(await ctx.sessions.listSessions('multi')).toHaveLength(3);
+  });
+
+  test('a request in flight with the old cookie while reauthenticate() rotates it never clears the new cookie', async () => {
+    const login = await request(ctx.app).post('/login').send({ userId: 'in-flight', data: { note: 'before' } });
+    const oldCookie = sessionCookieOf(login.headers['set-cookie']);
+    newGate();
+    heard.length = 0;
+    // Sent with the old cookie; resolved as live, then held while another request of the browser rotates the token.
+    const pending = request(ctx.app).post('/gated/data').set('Cookie', oldCookie).then((res) => res);
+    await gate.reached;
+    const reauth = await request(ctx.app).post('/reauthenticate').set('Cookie', oldCookie);
+    expect(reauth.status).toBe(200);
+    const newCookie = sessionCookieOf(reauth.headers['set-cookie']);
+    // A request sent with the old cookie that reaches Redis after the rotation.
+    const late = await request(ctx.app).get('/me').set('Cookie', oldCookie);
+    gate.open();
+    const held = await pending;
+
+    expect(late.status).toBe(401);
+    expect(late.body.error).toEqual({ code: 'SESSION_ROTATED', message: 'Your session was renewed by another request. Please try again.' });
+    expect(held.status).toBe(200);
+    // Neither answer sets the cookie: a browser that already took the new cookie keeps it.
+    for (const res of [late, held]) expect(res.headers['set-cookie']).toBeUndefined();
+    // The held request's change was refused (its token no longer holds the session) and reported as rotated.
+    expect(heard.map((err) => err.code)).toEqual(['SESSION_ROTATED']);
+    const me = await request(ctx.app).get('/me').set('Cookie', newCookie);
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ userId: 'in-flight', sessionId: login.body.sessionId, note: 'before' });
+  });
+
+  test('a second reauthenticate() with the old cookie is refused as rotated and keeps the cookie; the session stays one', async () => {
+    const oldCookie = await signIn(ctx.app, 'twice');
+    const first = await request(ctx.app).post('/reauthenticate').set('Cookie', oldCookie);
+    expect(first.status).toBe(200);
+    const second = await request(ctx.app).post('/reauthenticate').set('Cookie', oldCookie);
+    expect(second.status).toBe(401);
+    expect(second.body.error.code).toBe('SESSION_ROTATED');
+    expect(second.headers['set-cookie']).toBeUndefined();
+    expect((await request(ctx.app).get('/me').set('Cookie', sessionCookieOf(first.headers['set-cookie']))).status).toBe(200);
+    expect(await ctx.sessions.listSessions('twice')).toHaveLength(1);
+    // Rotated is not a way back in: the old cookie can neither save nor sign out the session.
+    expect((await request(ctx.app).post('/data').set('Cookie', oldCookie).send({ theme: 'x' })).body.error.code).toBe('SESSION_ROTATED');
+    await request(ctx.app).post('/logout').set('Cookie', oldCookie);
+    expect(await ctx.sessions.listSessions('twice')).toHaveLength(1);
   });
 
   test('a revoked session cannot be re-authenticated back to life', async () => {

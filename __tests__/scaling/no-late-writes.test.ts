@@ -12,6 +12,7 @@ import type { SessionManager } from '../../lib';
 import { buildApp } from '../helpers/app';
 import { parseInfo, redisCommand, startCluster, startRedis, type RedisCluster, type RedisServer } from '../helpers/redis-servers';
 import { uniquePrefix } from '../helpers/targets';
+import { userTagOf } from '../../lib/token';
 
 const STORE_TIMEOUT_MS = 500;
 /** What may come on top of `storeTimeoutMs` before the timer's answer arrives on a loaded 2-core machine. */
@@ -255,5 +256,94 @@ describe.each([
       expect(scripts).toBeGreaterThanOrEqual(1);
       await expectUntouched('frozen-revoke', cookie, sessionId);
     }
+  });
+});
+
+/**
+ * Signing in as another user on a browser that holds a session is two writes in two slots (end the
+ * old session, create the new one). Whichever fails, the browser is left signed out or unchanged,
+ * never with a live session whose cookie nobody received: the old session ends first.
+ */
+describe('sign-in as another user on a Redis Cluster, one master frozen', () => {
+  let cluster: RedisCluster;
+  let client: Cluster;
+  let app: Express;
+  let sessions: SessionManager;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ masters: 3, nodeTimeoutMs: 15_000 });
+    client = new Cluster(cluster.seeds);
+    client.on('error', () => undefined);
+  }, 60_000);
+
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.destroy();
+  });
+
+  beforeEach(() => {
+    ({ app, sessions } = buildApp(client, { keyPrefix: uniquePrefix(), storeTimeoutMs: STORE_TIMEOUT_MS, touchAfter: 0 }));
+  });
+
+  /** The port of the master owning `userId`'s slot. */
+  async function ownerPort(userId: string): Promise<number> {
+    const port = cluster.seeds[0].port;
+    const slot = Number(await redisCommand(port, 'CLUSTER', 'KEYSLOT', `{${userTagOf(userId)}}`));
+    const ranges = (await redisCommand(port, 'CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+    const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+    if (!range) throw new Error(`no master serves slot ${slot}`);
+    return Number(range[2][1]);
+  }
+
+  /** Two users whose keys live on different masters, and those masters' ports. */
+  async function usersOnTwoMasters(name: string) {
+    const oldUser = `${name}-old`;
+    const oldPort = await ownerPort(oldUser);
+    for (let i = 0; i < 100; i++) {
+      const newUser = `${name}-new-${i}`;
+      const newPort = await ownerPort(newUser);
+      if (newPort !== oldPort) return { oldUser, newUser, oldPort, newPort };
+    }
+    throw new Error('no user id on another master');
+  }
+
+  /** Signs `oldUser` in, then `newUser` on the same browser while the master on `frozenPort` is frozen. */
+  async function switchUserWhileFrozen(oldUser: string, newUser: string, frozenPort: number) {
+    const first = await request(app).post('/login').send({ userId: oldUser });
+    expect(first.status).toBe(200);
+    const cookie = first.headers['set-cookie'] as unknown as string[];
+    const frozen = cluster.node(frozenPort);
+    let res: request.Response;
+    frozen.freeze();
+    try {
+      res = await request(app).post('/login').set('Cookie', cookie).send({ userId: newUser });
+      await sleep(300); // Redis's clock is now past the deadline of the write the frozen master holds.
+    } finally {
+      frozen.thaw();
+    }
+    // The frozen master has run what it had queued (the late write, a no-op) once it answers the app's connection.
+    await client.nodes('master').find((node) => node.options.port === frozenPort)!.ping();
+    return { res, cookie, sessionId: first.body.sessionId as string };
+  }
+
+  test('the new user\'s master fails: the old session has ended and its cookie is cleared; no session of the new user is live', async () => {
+    const { oldUser, newUser, newPort } = await usersOnTwoMasters('switch-a');
+    const { res, cookie } = await switchUserWhileFrozen(oldUser, newUser, newPort);
+    expect(res.status).toBe(503);
+    expect(String(res.headers['set-cookie'])).toMatch(/ess_sid=;/);
+    expect(await sessions.listSessions(oldUser)).toEqual([]);
+    expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(401);
+    expect(await sessions.listSessions(newUser)).toEqual([]);
+  });
+
+  test('the old user\'s master fails: nothing changed, the old session and its cookie still work; no session of the new user is live', async () => {
+    const { oldUser, newUser, oldPort } = await usersOnTwoMasters('switch-b');
+    const { res, cookie, sessionId } = await switchUserWhileFrozen(oldUser, newUser, oldPort);
+    expect(res.status).toBe(503);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(await sessions.listSessions(newUser)).toEqual([]);
+    const me = await request(app).get('/me').set('Cookie', cookie);
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ userId: oldUser, sessionId });
   });
 });

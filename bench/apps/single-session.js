@@ -50,11 +50,13 @@ exports.seed = async function seed(where, count, { batch = 2000, prefix = 'seed-
   const { redis, close } = connectIoredis(where);
   const sessions = createSessionManager({ redis });
   // What login() reads of an Express request: the cookies, and the client it records (no User-Agent, as autocannon sends).
-  const req = { secret: SECRET, secure: false, signedCookies: {}, cookies: {}, ip: '127.0.0.1', get: () => undefined };
-  const res = { headersSent: false, cookie() {}, end() {} };
+  // A fresh request and response per sign-in (each a new browser): login() attaches its session to the request,
+  // and a later login() on the same request would end that session first.
+  const req = () => ({ secret: SECRET, secure: false, signedCookies: {}, cookies: {}, ip: '127.0.0.1', get: () => undefined });
+  const res = () => ({ headersSent: false, cookie() {}, end() {} });
   for (let start = 0; start < count; start += batch) {
     const logins = [];
-    for (let i = start; i < Math.min(count, start + batch); i++) logins.push(sessions.login(req, res, `${prefix}${i}`));
+    for (let i = start; i < Math.min(count, start + batch); i++) logins.push(sessions.login(req(), res(), `${prefix}${i}`));
     await Promise.all(logins);
   }
   await close();

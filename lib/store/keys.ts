@@ -4,9 +4,12 @@
  *
  * Format 2 (package 0.2): `<prefix>{tag}:v2` is the user index, a hash from each session's token
  * hash to `''` while the session is live or to a tombstone (`D`isplaced, `R`evoked, `L`ogged out,
- * followed by the time it ended) that tells a later request why its session is gone;
- * `<prefix>{tag}:v2:<token hash>` is one session's record. Notices of ended sessions are published on
- * the shard channel `<prefix>{tag}:v2:n`.
+ * `E`xpired, or `T` for a token rotated by re-authentication, followed by the time) that tells a later
+ * request why its session is gone;
+ * `<prefix>{tag}<token hash>` is one session's record (the scripts name it from the index by dropping `:v2`) (no separator: every byte of a key name is paid
+ * for each live session, and the 44 characters of the default prefix's names fit a 48-byte allocation);
+ * records are only ever named from a cookie of this format or from the index. Notices of ended sessions
+ * are published on the shard channel `<prefix>{tag}:v2:n`.
  * Format 1 (package 0.1) used `<prefix>{tag}:s` and `<prefix>{tag}:u`; format 2 deletes them at
  * sign-in and treats a format-1 index written after its own sign-in as a newer sign-in.
  */
@@ -33,7 +36,7 @@ export function keyNamer(prefix: string): (userTag: string) => UserKeys {
       channel: `${index}:n`,
       legacySession: `${base}:s`,
       legacyIndex: `${base}:u`,
-      session: (tokenHash) => `${index}:${tokenHash}`,
+      session: (tokenHash) => `${base}${tokenHash}`,
     };
   };
 }

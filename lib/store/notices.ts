@@ -16,7 +16,7 @@ export interface EndNotice {
 }
 
 const KINDS: Record<string, EndNotice['code']> = { D: 'SESSION_DISPLACED', R: 'SESSION_REVOKED', L: 'SESSION_LOGGED_OUT' };
-const NOTICE = /^[DRL][A-Za-z0-9_-]{22}$/;
+const NOTICE = /^[DRL][0-9a-f]{32}$/;
 
 /** Builds the channel namer for one key prefix: the shard channel of a user's notices. */
 export function channelNamer(prefix: string): (userTag: string) => string {

@@ -13,7 +13,7 @@ import { LOGOUT, REPLY, RESOLVE, TOUCH } from './scripts';
 import { writesSettled, writeStarts, wroteSince, writesSoFar } from './write-log';
 
 /** Why a session is not live. */
-export type EndedCode = 'SESSION_EXPIRED' | 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_INVALID';
+export type EndedCode = 'SESSION_EXPIRED' | 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_ROTATED' | 'SESSION_INVALID';
 
 /** Resolve's answer: the session, or why there is none. */
 export type ResolveResult = StoredSession | EndedCode;
@@ -28,10 +28,14 @@ export interface ReadConfig {
   readonly localCache: { readonly maxEntries: number } | null;
 }
 
+/** Every script reply code is below this; a time (ms since the epoch) is far above it. */
+const REPLY_CODES_END = 1000;
+
 const CODES: Record<number, EndedCode> = {
   [REPLY.EXPIRED]: 'SESSION_EXPIRED',
   [REPLY.DISPLACED]: 'SESSION_DISPLACED',
   [REPLY.REVOKED]: 'SESSION_REVOKED',
+  [REPLY.ROTATED]: 'SESSION_ROTATED',
 };
 
 /** The script replies that say why a session ended. */
@@ -39,10 +43,11 @@ export function endedCode(reply: unknown): EndedCode | undefined {
   return typeof reply === 'number' ? CODES[reply] : undefined;
 }
 
-/** A tombstone's meaning (see keys.ts): `D` displaced, `R` revoked, anything else (signed out, expired) expired. */
+/** A tombstone's meaning (see keys.ts): `D` displaced, `R` revoked, `T` rotated, anything else (signed out, expired) expired. */
 function endedBy(mark: string): EndedCode {
   if (mark.startsWith('D')) return 'SESSION_DISPLACED';
   if (mark.startsWith('R')) return 'SESSION_REVOKED';
+  if (mark.startsWith('T')) return 'SESSION_ROTATED';
   return 'SESSION_EXPIRED';
 }
 
@@ -89,7 +94,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     }
     // Redis's clock as learnt from the scripts' replies (sign-in, refresh): no TIME command on the request path.
     const now = calls.redisNow();
-    const session = sessionFromFields(fields, 0, now, false, absoluteMs);
+    const session = sessionFromFields(fields, 0, now, false, absoluteMs, ref.tokenHash);
     if (!session) throw badReply(operation, replies);
     if (session.absoluteDeadline > 0 && session.absoluteDeadline <= now) {
       end(keys.index, ref.tokenHash, 'E');
@@ -105,7 +110,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     const sentAt = Date.now();
     const reply = await calls.run('touch', TOUCH, [keys.index, keys.session(ref.tokenHash)], [ref.tokenHash, idle, indexTtl, absolute, calls.deadline()]);
     cache?.dropUser(ref.userTag);
-    if (typeof reply === 'number' && reply > REPLY.LIMIT) calls.learnClock(reply, sentAt);
+    if (typeof reply === 'number' && reply > REPLY_CODES_END) calls.learnClock(reply, sentAt); // a time, not a reply code
   }
 
   /** The script path (touchAfter 0): one round trip that reads and refreshes. */
@@ -120,7 +125,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     }
     const ended = endedCode(reply);
     if (ended) return ended;
-    const session = decodeSession(reply, absoluteMs);
+    const session = decodeSession(reply, absoluteMs, ref.tokenHash);
     if (!session) throw badReply('resolve', reply);
     calls.learnClock(session.observedAt, sentAt);
     return checked(session, keys.index, ref.tokenHash);

@@ -1,4 +1,5 @@
-/** Decoding what the scripts return into session records, checking every shape on the way. */
+/** Decoding what the scripts return into session records, checking every shape on the way; session ids. */
+import { createHash } from 'node:crypto';
 
 /** A session as Redis holds it; times are ms since the epoch, from Redis's clock. */
 export interface StoredSession {
@@ -31,10 +32,11 @@ export interface ListedSession {
 
 /** The prefix of the record fields that hold the app's data (`d:<name>`). */
 export const DATA_PREFIX = 'd:';
-const COMPACT_ID = /^[A-Za-z0-9_-]{22}$/;
+/** A session id as the scripts handle it: the UUID's 32 hex digits. */
+const COMPACT_ID = /^[0-9a-f]{32}$/;
 
 /** Decodes the resolve script's JSON reply `[now, field, value, ...]`; null for any other shape. */
-export function decodeSession(reply: unknown, absoluteMs: number): StoredSession | null {
+export function decodeSession(reply: unknown, absoluteMs: number, tokenHash: string): StoredSession | null {
   let items: unknown = null;
   try {
     if (typeof reply === 'string') items = JSON.parse(reply);
@@ -43,15 +45,16 @@ export function decodeSession(reply: unknown, absoluteMs: number): StoredSession
   }
   if (!Array.isArray(items) || items.length % 2 !== 1) return null;
   const now = Number(items[0]);
-  return sessionFromFields(items, 1, now, true, absoluteMs);
+  return sessionFromFields(items, 1, now, true, absoluteMs, tokenHash);
 }
 
 /**
  * A session from a record's flat field/value list starting at `from`. `now` is the request's time in
  * Redis's clock; `touched` says this request refreshed the record (else its `a` field says when the last
- * refresh was). Null for any malformed field.
+ * refresh was); `tokenHash` is the record's, whose session id it is unless an `i` field says otherwise.
+ * Null for any malformed field.
  */
-export function sessionFromFields(items: unknown[], from: number, now: number, touched: boolean, absoluteMs: number): StoredSession | null {
+export function sessionFromFields(items: unknown[], from: number, now: number, touched: boolean, absoluteMs: number, tokenHash: string): StoredSession | null {
   const session: StoredSession = {
     userId: '',
     sessionId: '',
@@ -63,18 +66,23 @@ export function sessionFromFields(items: unknown[], from: number, now: number, t
     data: new Map(),
   };
   let authenticated = '';
+  let id: string | null = null;
+  let active: string | null = null;
   for (let i = from; i < items.length; i += 2) {
     const name = items[i];
     const value = items[i + 1];
     if (typeof name !== 'string' || typeof value !== 'string') return null;
     if (name === 'u') session.userId = value;
-    else if (name === 'i') session.sessionId = COMPACT_ID.test(value) ? uuidOf(value) : '';
+    else if (name === 'i') id = value;
     else if (name === 'c') session.createdAt = Number(value);
-    else if (name === 'a') {
-      if (!touched) session.lastActiveAt = Number(value);
-    } else if (name === 't') authenticated = value;
+    else if (name === 'a') active = value;
+    else if (name === 't') authenticated = value;
     else if (name.startsWith(DATA_PREFIX)) session.data.set(name.slice(DATA_PREFIX.length), value);
   }
+  // `a` is stored as ms after `c` (a small number takes 1 to 5 bytes in a listpack, a time 9).
+  if (!touched) session.lastActiveAt = active === null ? 0 : session.createdAt + Number(active);
+  if (id === null) session.sessionId = sessionIdOf(tokenHash);
+  else session.sessionId = COMPACT_ID.test(id) ? uuidOf(id) : '';
   session.authenticatedAt = authenticated ? Number(authenticated) : session.createdAt;
   if (absoluteMs > 0) session.absoluteDeadline = session.createdAt + absoluteMs;
   return session;
@@ -100,7 +108,7 @@ export function decodeListing(reply: unknown): ListedSession[] | null {
       userId: u,
       sessionId: uuidOf(i),
       createdAt,
-      lastActiveAt: Number(a),
+      lastActiveAt: createdAt + Number(a),
       authenticatedAt: typeof t === 'string' ? Number(t) : createdAt,
       expiresAt: now + Math.max(0, Number(pttl)),
       userAgent: typeof g === 'string' ? g : null,
@@ -110,13 +118,24 @@ export function decodeListing(reply: unknown): ListedSession[] | null {
   return listed.sort((x, y) => x.createdAt - y.createdAt || (x.sessionId < y.sessionId ? -1 : 1));
 }
 
-/** A UUID as stored: its 16 bytes in base64url (22 characters instead of 36). */
-export function compactId(uuid: string): string {
-  return Buffer.from(uuid.replace(/-/g, ''), 'hex').toString('base64url');
+/**
+ * The public session id of the session created with this token hash: a version-4 UUID made of 122 bits
+ * of SHA-1 over the hash. One-way (it reveals neither the hash nor the token), so it need not be stored:
+ * the record holds an `i` field only once `reauthenticate()` moved it to another token hash. The scripts
+ * derive the same value (`sid` in scripts/prelude.ts, with `redis.sha1hex`).
+ */
+export function sessionIdOf(tokenHash: string): string {
+  const hex = createHash('sha1').update(tokenHash).digest('hex');
+  const variant = (8 + (parseInt(hex.charAt(16), 16) % 4)).toString(16);
+  return uuidOf(`${hex.slice(0, 12)}4${hex.slice(13, 16)}${variant}${hex.slice(17, 32)}`);
 }
 
-/** The UUID text of a stored session id. */
-export function uuidOf(compact: string): string {
-  const hex = Buffer.from(compact, 'base64url').toString('hex');
+/** A session id as the scripts handle it: its 32 hex digits. */
+export function compactId(uuid: string): string {
+  return uuid.replace(/-/g, '');
+}
+
+/** The UUID text of a session id as the scripts handle it. */
+export function uuidOf(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

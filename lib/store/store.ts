@@ -11,7 +11,7 @@ import { badReply, createCalls, unavailable, type StoreObserver } from './calls'
 import { indexPattern, keyNamer, userTagOfIndex } from './keys';
 import type { EndReason } from './notices';
 import { createReads, endedCode, type EndedCode, type ReadConfig } from './reads';
-import { compactId, DATA_PREFIX, decodeListing, uuidOf, type ListedSession } from './records';
+import { compactId, DATA_PREFIX, decodeListing, sessionIdOf, uuidOf, type ListedSession } from './records';
 import { LIST, LOGIN, LOGOUT, REAUTHENTICATE, REPLY, REVOKE, SAVE, STATUS } from './scripts';
 
 export type { StoreObserver } from './calls';
@@ -35,7 +35,6 @@ export interface StoreConfig extends ReadConfig {
 /** A new session's details for `login`. */
 export interface NewSession {
   readonly userId: string;
-  readonly sessionId: string;
   readonly maxSessions: number;
   readonly onLimit: 'displace-oldest' | 'reject-new';
   /** The token hash of the session the browser held for the same user, ended by this sign-in. */
@@ -105,10 +104,10 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     now: calls.redisNow,
 
     /** Makes a new session live for the user under the limit policy. */
-    async login(ref: SessionRef, session: NewSession): Promise<{ createdAt: number; absoluteDeadline: number; displaced: string[] } | 'SESSION_LIMIT_REACHED'> {
+    async login(ref: SessionRef, session: NewSession): Promise<{ sessionId: string; createdAt: number; absoluteDeadline: number; displaced: string[] } | 'SESSION_LIMIT_REACHED'> {
       const keys = keysOf(ref.userTag);
       const args: string[] = [
-        ref.tokenHash, compactId(session.sessionId), session.userId, idle, absolute, indexTtl, String(session.maxSessions),
+        ref.tokenHash, session.userId, idle, absolute, indexTtl, String(session.maxSessions),
         session.onLimit === 'reject-new' ? 'r' : 'd', deadline(), session.previousTokenHash ?? '', session.userAgent ?? '', session.ip ?? '',
       ];
       for (const [name, json] of session.data) args.push(DATA_PREFIX + name, json);
@@ -126,7 +125,8 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
         await abandon(ref);
         throw err;
       }
-      return { createdAt: Number(reply[1]), absoluteDeadline: Number(reply[2]), displaced: reply.slice(3).map((sid) => uuidOf(String(sid))) };
+      const displaced = reply.slice(3).map((sid) => uuidOf(String(sid)));
+      return { sessionId: sessionIdOf(ref.tokenHash), createdAt: Number(reply[1]), absoluteDeadline: Number(reply[2]), displaced };
     },
 
     abandon,

@@ -12,12 +12,15 @@ local reply = { 1 }
 for i = 1, #entries, 2 do
   if entries[i + 1] == '' then
     local hash = entries[i]
-    local sid = redis.call('HGET', KEYS[1] .. ':' .. hash, 'i')
-    if not sid then
+    local key = record(hash)
+    if redis.call('EXISTS', key) == 0 then
       redis.call('HDEL', KEYS[1], hash)
-    elseif (ARGV[2] == 'one' and sid == ARGV[3]) or (ARGV[2] == 'all' and sid ~= ARGV[3]) then
-      finish(hash, 'R')
-      reply[#reply + 1] = sid
+    else
+      local id = sid(key, hash)
+      if (ARGV[2] == 'one' and id == ARGV[3]) or (ARGV[2] == 'all' and id ~= ARGV[3]) then
+        finish(hash, 'R')
+        reply[#reply + 1] = id
+      end
     end
   end
 end
@@ -33,7 +36,7 @@ local entries = redis.call('HGETALL', KEYS[1])
 local out = { now }
 for i = 1, #entries, 2 do
   if entries[i + 1] == '' then
-    local key = KEYS[1] .. ':' .. entries[i]
+    local key = record(entries[i])
     local f = redis.call('HMGET', key, 'u', 'i', 'c', 'a', 't', 'p', 'g1', 'g2', 'g3', 'g4', 'g5', 'g6', 'g7', 'g8',
       'g9', 'g10', 'g11', 'g12', 'g13', 'g14', 'g15', 'g16')
     local agent = {}
@@ -41,8 +44,8 @@ for i = 1, #entries, 2 do
       if not f[j] then break end
       agent[#agent + 1] = f[j]
     end
-    f = { f[1], f[2], f[3], f[4], f[5], #agent > 0 and table.concat(agent) or false, f[6] }
-    if f[2] then
+    f = { f[1], f[2] or sid(key, entries[i]), f[3], f[4], f[5], #agent > 0 and table.concat(agent) or false, f[6] }
+    if f[3] then
       f[8] = redis.call('PTTL', key)
       out[#out + 1] = f
     end

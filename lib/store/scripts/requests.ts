@@ -71,7 +71,7 @@ return 1
 
 /**
  * KEYS: index, format-1 index. ARGV: token hash, session id (compact). Read-only: is this session still
- * live, and until when? Follows the session to a new token hash (after a re-authentication) by its id.
+ * live, and until when? Follows the session to a new token hash (after a re-authentication, mark `T`) by its id.
  * Returns {1, now, ms left, token hash} | {2} expired | {3} displaced | {4} revoked | {7} signed out.
  */
 export const STATUS = script(`
@@ -79,13 +79,14 @@ local mark = redis.call('HGET', KEYS[1], ARGV[1])
 local hash = false
 if mark == '' then
   hash = ARGV[1]
-elseif mark then
-  if string.sub(mark, 1, 1) == 'L' then return {7} end
+elseif mark and string.sub(mark, 1, 1) == 'L' then
+  return {7}
+elseif mark and string.sub(mark, 1, 1) ~= 'T' then
   return { why(mark) }
 else
   local entries = redis.call('HGETALL', KEYS[1])
   for i = 1, #entries, 2 do
-    if entries[i + 1] == '' and redis.call('HGET', KEYS[1] .. ':' .. entries[i], 'i') == ARGV[2] then
+    if entries[i + 1] == '' and sid(record(entries[i]), entries[i]) == ARGV[2] then
       hash = entries[i]
       break
     end
@@ -93,8 +94,8 @@ else
   if not hash then return {2} end
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {3} end
-local key = KEYS[1] .. ':' .. hash
-if redis.call('HGET', key, 'i') ~= ARGV[2] then return {2} end
+local key = record(hash)
+if redis.call('EXISTS', key) == 0 or sid(key, hash) ~= ARGV[2] then return {2} end
 local left = redis.call('PTTL', key)
 if left < 0 then return {2} end
 return { 1, now, left, hash }

@@ -1,0 +1,102 @@
+/**
+ * `npm run bench:memory [-- --users N]`: Redis memory per signed-in user, on a private Redis, for the
+ * layouts the README's Sizing section quotes: the 0.1.0 layout (written as 0.1.0's script wrote it),
+ * and this package (from lib/, through tsx) with maxSessions 1 and 5 (5 sessions each), with and
+ * without client details. Two measures: `used_memory` growth per user (what a deployment pays, the
+ * bench's measure; steps of table resizes average out over many users) and MEMORY USAGE (exact,
+ * SAMPLES 0) of the user's keys, over every user. User ids as the bench's (`user-0-<n>`).
+ */
+'use strict';
+require('tsx/cjs'); // the shared TypeScript redis-server starter and lib/ from source
+const { randomBytes } = require('node:crypto');
+const Redis = require('ioredis');
+const { startRedis } = require('../__tests__/helpers/redis-servers.ts');
+const { createSessionManager } = require('../lib');
+const { userTagOf } = require('../lib/token');
+const { usedMemory } = require('./redis-probe');
+
+const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const IP = '::ffff:127.0.0.1';
+const users = Number(process.argv[process.argv.indexOf('--users') + 1]) || 20_000;
+if (process.argv.includes('--users') && !(users > 0)) throw new Error('usage: node bench/redis-memory.js [--users N]');
+
+/** Signs every user in `perUser` times through `sessions.login()` with a minimal request and response. */
+async function signIn(redis, options, perUser, userAgent) {
+  // A long store timeout: this measures memory, and a loaded machine must not fail a sign-in.
+  const sessions = createSessionManager({ redis, keyPrefix: 'ess:', storeTimeoutMs: 30_000, ...options });
+  // A fresh request and response per sign-in, each a new browser: login() ends the session a request already holds.
+  const req = () => ({ secret: 's', secure: false, signedCookies: {}, cookies: {}, ip: IP, get: (name) => (name === 'user-agent' ? userAgent : undefined) });
+  const res = () => ({ headersSent: false, cookie() {}, end() {} });
+  for (let start = 0; start < users; start += 500) {
+    const batch = [];
+    for (let i = start; i < Math.min(users, start + 500); i++) {
+      batch.push((async () => {
+        for (let s = 0; s < perUser; s++) await sessions.login(req(), res(), `user-0-${i}`);
+      })());
+    }
+    await Promise.all(batch);
+  }
+}
+
+/** The 0.1.0 layout: a session hash (u, i, c, a) and the user's current-token string, both with TTLs. */
+async function writeFormat1(redis) {
+  for (let start = 0; start < users; start += 1000) {
+    const pipeline = redis.pipeline();
+    for (let i = start; i < Math.min(users, start + 1000); i++) {
+      const tag = userTagOf(`user-0-${i}`);
+      const now = Date.now();
+      pipeline.hset(`ess:{${tag}}:s`, 'u', `user-0-${i}`, 'i', randomBytes(16).toString('base64url'), 'c', now, 'a', now);
+      pipeline.pexpire(`ess:{${tag}}:s`, 1_800_000);
+      pipeline.set(`ess:{${tag}}:u`, randomBytes(16).toString('base64url'), 'PX', 2_700_000);
+    }
+    await pipeline.exec();
+  }
+}
+
+/** MEMORY USAGE of every key, summed. */
+async function memoryUsage(redis) {
+  let total = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    const pipeline = redis.pipeline();
+    for (const key of keys) pipeline.memory('USAGE', key, 'SAMPLES', 0);
+    for (const [, bytes] of await pipeline.exec()) total += Number(bytes);
+  } while (cursor !== '0');
+  return total;
+}
+
+const CASES = [
+  ['0.1.0 layout (format 1)', (redis) => writeFormat1(redis)],
+  ['maxSessions 1, recordClient false', (redis) => signIn(redis, { recordClient: false }, 1)],
+  ['maxSessions 1, IP only (no User-Agent, as the bench)', (redis) => signIn(redis, {}, 1)],
+  ['maxSessions 1, Chrome User-Agent (111 chars) and IP', (redis) => signIn(redis, {}, 1, CHROME)],
+  ['maxSessions 5, 5 sessions, recordClient false', (redis) => signIn(redis, { maxSessions: 5, recordClient: false }, 5)],
+  ['maxSessions 5, 5 sessions, Chrome User-Agent and IP', (redis) => signIn(redis, { maxSessions: 5 }, 5, CHROME)],
+];
+
+async function main() {
+  const server = await startRedis();
+  const redis = new Redis({ host: '127.0.0.1', port: server.port, enableAutoPipelining: true });
+  try {
+    console.log(`Redis bytes per user, ${users.toLocaleString('en-US')} users (redis-server ${(await redis.info('server')).match(/redis_version:(\S+)/)[1]}):`);
+    console.log('| Layout | used_memory growth | MEMORY USAGE |\n| --- | ---: | ---: |');
+    for (const [name, fill] of CASES) {
+      await redis.flushall();
+      const before = await usedMemory(redis);
+      await fill(redis);
+      const growth = ((await usedMemory(redis)) - before) / users;
+      const usage = (await memoryUsage(redis)) / users;
+      console.log(`| ${name} | ${growth.toFixed(0)} B | ${usage.toFixed(0)} B |`);
+    }
+  } finally {
+    redis.disconnect();
+    await server.destroy();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

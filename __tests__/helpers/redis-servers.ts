@@ -60,11 +60,23 @@ export async function waitForPing(port: number, timeoutMs = 10_000, host = '127.
 
 /** Starts a private redis-server. `args` are extra command-line options, e.g. ['--appendonly', 'yes']. */
 export async function startRedis(args: string[] = [], options: { port?: number; dir?: string } = {}): Promise<RedisServer> {
-  const port = options.port ?? (await freePort());
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ess-redis-'));
-  const argv = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args];
-  return launchServer(port, dir, argv);
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ess-redis-'));
+    const argv = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args];
+    try {
+      return await launchServer(port, dir, argv);
+    } catch (err) {
+      // A port found free can be taken before redis-server binds it (parallel workers, outgoing
+      // connections use the same range): a port we chose is chosen again, a port the caller gave is not.
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+      if (options.port !== undefined || attempt >= 5 || !(err instanceof PortTaken)) throw err;
+    }
+  }
 }
+
+/** redis-server could not have the port: it exited at start, or another server answers there. */
+export class PortTaken extends Error {}
 
 /** Spawns `redis-server argv`, waits for PING, and wraps the process in a {@link RedisServer}. */
 async function launchServer(port: number, dir: string, argv: string[]): Promise<RedisServer> {
@@ -75,10 +87,16 @@ async function launchServer(port: number, dir: string, argv: string[]): Promise<
     child = proc;
     const failed = new Promise<never>((_, reject) => {
       proc.once('error', (err) => reject(new Error(`could not start redis-server (install it: apt-get install -y redis-server): ${err.message}`)));
-      proc.once('exit', (code) => reject(new Error(`redis-server on port ${port} exited early with code ${code}`)));
+      proc.once('exit', (code) => reject(new PortTaken(`redis-server on port ${port} exited early with code ${code}`)));
     });
     failed.catch(() => undefined);
     await Promise.race([waitForPing(port), failed]);
+    // The PING may have been answered by another test's server that has the port: make sure it is ours.
+    const pid = parseInfo(String(await redisCommand(port, 'INFO', 'server'))).get('process_id');
+    if (pid !== String(proc.pid)) {
+      proc.kill('SIGKILL');
+      throw new PortTaken(`port ${port} is served by another redis-server (process ${pid})`);
+    }
   };
 
   const stop = async ({ hard = false } = {}): Promise<void> => {
@@ -227,8 +245,16 @@ export async function startCluster({ masters = 3, replicas = 0, nodeTimeoutMs = 
   };
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
-      const port = await freeClusterPort();
-      nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs), ...args], { port }));
+      for (let attempt = 1; ; attempt++) {
+        const port = await freeClusterPort();
+        try {
+          nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs), ...args], { port }));
+          break;
+        } catch (err) {
+          // The port or its bus port (+10000) was taken between the check and the bind: another pair.
+          if (attempt >= 5 || !(err instanceof PortTaken)) throw err;
+        }
+      }
     }
     const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
     await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);

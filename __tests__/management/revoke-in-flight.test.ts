@@ -62,9 +62,9 @@ describe.each(CASES)('revoke while reads are on their way ($name)', ({ connect, 
     client = connect(nodes ? nodes.seeds : [{ host: '127.0.0.1', port: single!.port }], cluster);
   });
   afterAll(async () => {
-    for (const server of nodes ? nodes.nodes : [single!]) if (server.running) server.thaw();
-    await closeClient(client);
-    await (nodes ? nodes.destroy() : single!.destroy());
+    for (const server of nodes ? nodes.nodes : single ? [single] : []) if (server.running) server.thaw();
+    if (client) await closeClient(client);
+    await (nodes ? nodes.destroy() : single?.destroy());
   });
 
   /** The server holding the keys under `prefix`. */

@@ -12,6 +12,7 @@ const UNIT = [
   '<rootDir>/__tests__/demo/config.test.ts',
   '<rootDir>/__tests__/package/api-docs.test.ts',
   '<rootDir>/__tests__/compat/peer-versions.test.ts',
+  '<rootDir>/__tests__/local-cache-entries.test.ts',
 ];
 /** Test files that start whole processes (apps, browsers, benchmarks). */
 const E2E = [

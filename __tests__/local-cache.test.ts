@@ -111,6 +111,47 @@ test('an expiry in Redis and an eviction under maxmemory drop the cached entry',
   expect((await within(2000, () => request(b).get('/me').set('Cookie', evicted), (res) => res.status === 401)).status).toBe(401);
 }, 20_000);
 
+test('a cached request sends nothing to Redis; one whose refresh is due sends only the refresh script', async () => {
+  const { a, b } = twoProcesses({ touchAfter: 1 });
+  const inspect = client();
+  const cookie = sessionCookieOf((await request(a).post('/login').send({ userId: 'cache-cost' })).headers['set-cookie']);
+  await cached(b, cookie);
+  // Every command a client sends (a script's inner calls not), but the invalidation listeners'
+  // heartbeats; ECHO markers from `inspect` bracket a run.
+  const monitor = await client().monitor();
+  const seen: string[][] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source !== 'lua') seen.push(args);
+  });
+  const mark = async (): Promise<number> => {
+    const marker = `marker-${Math.random()}`;
+    await inspect.echo(marker);
+    const at = await within(5000, async () => seen.findIndex((args) => args[1] === marker), (index) => index !== -1);
+    if (at === -1) throw new Error('MONITOR did not show the marker within 5 s');
+    return at;
+  };
+  const commandsDuring = async (run: () => Promise<unknown>): Promise<string[]> => {
+    const from = await mark();
+    await run();
+    const to = await mark();
+    return seen.slice(from + 1, to).map((args) => String(args[0]).toUpperCase()).filter((name) => name !== 'PING');
+  };
+  const five = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) expect((await request(b).get('/me').set('Cookie', cookie)).status).toBe(200);
+  };
+  try {
+    // A first due refresh loads the refresh script; then the entry is read again and cached.
+    await sleep(1100);
+    expect((await request(b).get('/me').set('Cookie', cookie)).status).toBe(200);
+    await within(3000, () => commandsDuring(five), (names) => names.length === 0);
+    expect(await commandsDuring(five)).toEqual([]);
+    await sleep(1100);
+    expect(await commandsDuring(() => request(b).get('/me').set('Cookie', cookie).expect(200))).toEqual(['EVALSHA']);
+  } finally {
+    monitor.disconnect();
+  }
+}, 20_000);
+
 test('after Redis restarts empty, no cached session survives', async () => {
   const { a, b } = twoProcesses();
   const cookie = sessionCookieOf((await request(a).post('/login').send({ userId: 'cache-restart' })).headers['set-cookie']);

@@ -217,6 +217,7 @@ async function main() {
     control.disconnect();
     for (const app of apps) if (app.keepsSessions) await measureCommands(ctx, app);
     const [bare, session] = apps;
+    const floor = apps.find((app) => app.key === 'F');
     for (const app of apps) {
       const runs = app.runs;
       Object.assign(app, {
@@ -228,6 +229,7 @@ async function main() {
         loginRps: median(app.loginRuns),
         vsSession: median(runs.map((r, i) => r.rps / session.runs[i].rps)),
         vsBare: median(runs.map((r, i) => r.rps / bare.runs[i].rps)),
+        vsFloor: median(runs.map((r, i) => r.rps / floor.runs[i].rps)),
       });
     }
     bare.commandsPerRequest = bare.commandsPerAnonymous = bare.commandsPerLogin = 0;

@@ -6,6 +6,9 @@
  */
 import type { StoredSession } from './store/records';
 
+/** How many users' last invalidations are remembered for reads in flight (far more than ever in flight at once). */
+const DROPPED_KEPT = 10_000;
+
 /** A cached session: the record as Redis last confirmed it. */
 interface Entry {
   readonly userTag: string;
@@ -17,8 +20,15 @@ export class SessionCache {
   readonly #maxEntries: number;
   readonly #entries = new Map<string, Entry>();
   readonly #byUser = new Map<string, Set<string>>();
-  /** Bumped by every invalidation and flush: a read that saw it change while in flight is not stored. */
+  /** Bumped by every invalidation and flush; a read notes it when sent and hands it back to `set`. */
   #epoch = 0;
+  /**
+   * The epoch of each user's last invalidation, in that order, kept for the reads still in flight: a read
+   * sent before its user was invalidated is not stored. Bounded: what is forgotten raises `#floor`, and a
+   * read older than the floor is not stored either (a flush sets it too).
+   */
+  readonly #dropped = new Map<string, number>();
+  #floor = 0;
 
   constructor(maxEntries: number) {
     this.#maxEntries = maxEntries;
@@ -44,9 +54,9 @@ export class SessionCache {
     return entry.session;
   }
 
-  /** Stores what a read returned, unless anything was invalidated since the read was sent (`epoch`). */
+  /** Stores what a read returned, unless its user was invalidated (or everything flushed) since the read was sent (`epoch`). */
   set(userTag: string, tokenHash: string, session: StoredSession, epoch: number): void {
-    if (epoch !== this.#epoch) return;
+    if (epoch < this.#floor || epoch < (this.#dropped.get(userTag) ?? 0)) return;
     const key = `${userTag}.${tokenHash}`;
     this.#entries.delete(key);
     this.#entries.set(key, { userTag, session });
@@ -58,10 +68,11 @@ export class SessionCache {
 
   /** Drops every entry of the users these Redis keys belong to; null drops everything. */
   invalidate(keys: readonly string[] | null): void {
-    this.#epoch++;
     if (keys === null) {
+      this.#floor = ++this.#epoch;
       this.#entries.clear();
       this.#byUser.clear();
+      this.#dropped.clear();
       return;
     }
     for (const key of keys) {
@@ -73,7 +84,13 @@ export class SessionCache {
 
   /** Drops a user's entries (this process changed the user's keys). */
   dropUser(userTag: string): void {
-    this.#epoch++;
+    this.#dropped.delete(userTag);
+    this.#dropped.set(userTag, ++this.#epoch);
+    if (this.#dropped.size > DROPPED_KEPT) {
+      const [oldest, at] = this.#dropped.entries().next().value as [string, number];
+      this.#dropped.delete(oldest);
+      this.#floor = at;
+    }
     const keys = this.#byUser.get(userTag);
     if (!keys) return;
     for (const key of keys) this.#entries.delete(key);

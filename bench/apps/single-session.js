@@ -21,10 +21,17 @@ function connectIoredis({ redisPort, db }) {
   return { redis, close: () => redis.quit() };
 }
 
+/** The key prefix of the app on database `db`: `es<db>:`, as long as the default `ess:` for db < 10. */
+function keyPrefixFor(db) {
+  return db < 10 ? `es${db}:` : `e${db}:`;
+}
+
 /** App D on the client `connect` makes: `createApp(where)` builds it on Redis database `where.db`. */
 exports.withClient = (connect) => async function createApp(where, options = {}) {
   const { redis, close } = await connect(where);
-  const sessions = createSessionManager({ redis, ...options });
+  // A key prefix of its own (as long as the default 'ess:', so memory per user is the defaults'): Redis
+  // tracks keys by name across databases, so apps sharing key names would invalidate each other's local cache.
+  const sessions = createSessionManager({ redis, keyPrefix: keyPrefixFor(where.db), ...options });
   const app = express();
   app.use(cookieParser(SECRET));
   app.use(sessions.middleware());
@@ -48,7 +55,7 @@ exports.createApp = exports.withClient(connectIoredis);
  */
 exports.seed = async function seed(where, count, { batch = 2000, prefix = 'seed-' } = {}) {
   const { redis, close } = connectIoredis(where);
-  const sessions = createSessionManager({ redis });
+  const sessions = createSessionManager({ redis, keyPrefix: keyPrefixFor(where.db) });
   // What login() reads of an Express request: the cookies, and the client it records (no User-Agent, as autocannon sends).
   // A fresh request and response per sign-in (each a new browser): login() attaches its session to the request,
   // and a later login() on the same request would end that session first.

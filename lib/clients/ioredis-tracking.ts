@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { ConnectionState, TrackedReader } from './adapter';
 import { listenForInvalidations, type InvalidationHandlers, type InvalidationListener } from './invalidations';
+import { sendTogether } from './ioredis-send';
 
 /** Opens the tracked reader over a duplicate of `redis` (a plain or Sentinel-managed client). */
 export function ioredisTrackedReader(redis: Redis, handlers: InvalidationHandlers, timeoutMs: number): TrackedReader {
@@ -70,8 +71,7 @@ export function ioredisTrackedReader(redis: Redis, handlers: InvalidationHandler
       if (tracking && reader.status === 'ready') return 'ready';
       return closed ? 'offline' : 'connecting';
     },
-    // Separate commands written back to back, as the adapter's own pipeline: one round trip.
-    pipeline: (commands) => Promise.all(commands.map(([name, ...args]) => reader.call(name, ...args))),
+    pipeline: sendTogether(reader),
     close() {
       closed = true;
       lose();

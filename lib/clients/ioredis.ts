@@ -5,6 +5,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { ConnectionState, RedisAdapter } from './adapter';
+import { sendTogether } from './ioredis-send';
 import { ioredisSubscriber } from './ioredis-subscriber';
 import { ioredisTrackedReader } from './ioredis-tracking';
 import { slotOf } from './slot';
@@ -51,8 +52,7 @@ export function ioredisAdapter(redis: Redis | Cluster): RedisAdapter {
     },
     evalsha: (sha, keys, args) => redis.evalsha(sha, keys.length, ...keys, ...args),
     eval: (source, keys, args) => redis.eval(source, keys.length, ...keys, ...args),
-    // Separate commands written back to back: one round trip, without the cost of an ioredis Pipeline.
-    pipeline: (commands) => Promise.all(commands.map(([name, ...args]) => redis.call(name, ...args))),
+    pipeline: isCluster ? (commands) => Promise.all(commands.map(([name, ...args]) => redis.call(name, ...args))) : sendTogether(redis as Redis),
     async wait(routingKey, replicas, timeoutMs) {
       return Number(await nodeFor(routingKey).call('WAIT', String(replicas), String(timeoutMs)));
     },

@@ -57,6 +57,12 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   const idle = String(config.idleMs);
   const absolute = String(absoluteMs);
   const indexTtl = String(config.indexTtlMs);
+  /**
+   * How long after its last refresh a cached record is still served: its idle timeout less a margin (at
+   * least touchAfter, at least a second) that covers this process's estimate of Redis's clock and the
+   * expiry's invalidation on its way, and never less than touchAfter. Older records are read from Redis.
+   */
+  const cachedForMs = Math.max(touchAfterMs, config.idleMs - Math.max(touchAfterMs, 1000));
   const cache = config.localCache ? new SessionCache(config.localCache.maxEntries) : null;
   const reader: TrackedReader | null =
     cache && redis.tracked ? redis.tracked({ invalidate: (keys) => cache.invalidate(keys), lost: () => cache.invalidate(null) }, config.storeTimeoutMs) : null;
@@ -143,12 +149,15 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     calls.run('end', LOGOUT, [index], [tokenHash, '0', kind]).catch(() => undefined);
   }
 
-  /** A cached record still good for this request: no refresh due, the absolute deadline not reached. */
+  /**
+   * A cached record still good for this request: the absolute deadline not reached and the idle timeout
+   * far from it. A refresh that is due is sent by `resolve` as after a read: only the read is saved.
+   */
   function fromCache(ref: SessionRef): StoredSession | undefined {
     const hit = cache!.get(ref.userTag, ref.tokenHash);
     if (!hit) return undefined;
     const now = calls.redisNow();
-    if (now - hit.lastActiveAt >= touchAfterMs || (hit.absoluteDeadline > 0 && now >= hit.absoluteDeadline)) return undefined;
+    if (now - hit.lastActiveAt >= cachedForMs || (hit.absoluteDeadline > 0 && now >= hit.absoluteDeadline)) return undefined;
     return { ...hit, observedAt: Math.max(now, hit.lastActiveAt, hit.authenticatedAt), data: new Map(hit.data) };
   }
 
@@ -163,10 +172,13 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
       let result: ResolveResult;
       if (cache && reader && reader.state() === 'ready') {
         const hit = fromCache(ref);
-        if (hit) return hit;
-        const epoch = cache.epoch;
-        result = await read(ref, 'resolve', reader.pipeline);
-        if (typeof result !== 'string') cache.set(ref.userTag, ref.tokenHash, { ...result, data: new Map(result.data) }, epoch);
+        if (hit) {
+          result = hit;
+        } else {
+          const epoch = cache.epoch;
+          result = await read(ref, 'resolve', reader.pipeline);
+          if (typeof result !== 'string') cache.set(ref.userTag, ref.tokenHash, { ...result, data: new Map(result.data) }, epoch);
+        }
       } else {
         result = await read(ref, 'resolve');
       }

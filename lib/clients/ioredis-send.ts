@@ -1,0 +1,41 @@
+/**
+ * Plain commands on one ioredis connection in one write: the request path's reads, without the cost
+ * of an ioredis Pipeline object or auto-pipelining.
+ */
+import type { Redis } from 'ioredis';
+import type { Command } from './adapter';
+
+/** ioredis's own command class, as its `Redis` class exposes it (`Redis.Command`, ioredis 5 and 6). */
+type CommandClass = new (name: string, args: string[], options: { replyEncoding: 'utf8'; keyPrefix?: string }) => unknown;
+
+/**
+ * Plain commands written to `client`'s socket in order, without an ioredis Pipeline object or
+ * auto-pipelining (each costs more than the commands): the socket is corked until the end of the tick,
+ * so the commands of every read issued in one tick leave in one write. Falls back to `call` where the
+ * client does not expose its command class.
+ */
+export function sendTogether(client: Redis): (commands: readonly Command[]) => Promise<unknown[]> {
+  const CommandOf = (client.constructor as { Command?: CommandClass }).Command;
+  if (typeof CommandOf !== 'function') return (commands) => Promise.all(commands.map(([name, ...args]) => client.call(name, ...args)));
+  const send = client.sendCommand.bind(client) as (command: unknown) => Promise<unknown>;
+  let corked: Redis['stream'] | null = null;
+  const uncork = (): void => {
+    const stream = corked;
+    corked = null;
+    stream?.uncork();
+  };
+  return (commands) => {
+    const options = { replyEncoding: 'utf8' as const, keyPrefix: client.options.keyPrefix };
+    if (corked === null && client.stream) {
+      corked = client.stream;
+      corked.cork();
+      process.nextTick(uncork);
+    }
+    const replies = new Array<Promise<unknown>>(commands.length);
+    for (let i = 0; i < commands.length; i++) {
+      const [name, ...args] = commands[i]!;
+      replies[i] = send(new CommandOf(name, args, options));
+    }
+    return Promise.all(replies);
+  };
+}

@@ -3,14 +3,15 @@
  * `storeTimeoutMs`, every write is answered SESSION_STORE_UNAVAILABLE by the timer, and when the node
  * resumes and finally runs the script (proved by its command statistics), the script does nothing:
  * sign-in displaces nobody and creates no session, save leaves the data, sign-out, revokeSession()
- * and revokeUser() leave the session live. On a single Redis and on a Cluster (the owning master frozen).
+ * and revokeUser() leave the session live. On a single Redis, on a Cluster (the owning master frozen)
+ * and behind Sentinel (the master frozen).
  */
 import type { Express } from 'express';
 import { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
 import type { SessionManager } from '../../lib';
 import { buildApp } from '../helpers/app';
-import { parseInfo, redisCommand, startCluster, startRedis, type RedisCluster, type RedisServer } from '../helpers/redis-servers';
+import { parseInfo, redisCommand, startCluster, startRedis, startSentinel, type RedisCluster, type RedisServer } from '../helpers/redis-servers';
 import { uniquePrefix } from '../helpers/targets';
 import { userTagOf } from '../../lib/token';
 
@@ -70,6 +71,25 @@ async function redisCluster(): Promise<Frozen> {
   };
 }
 
+/** A master with a replica behind three sentinels, reached through the sentinels; the master is frozen. */
+async function redisSentinel(): Promise<Frozen> {
+  // Sentinels that wait far longer than the freeze: no failover, the frozen master stays the master.
+  const group = await startSentinel({ downAfterMs: 30_000 });
+  const client = new Redis({ sentinels: group.sentinelAddresses, name: group.name });
+  client.on('error', () => undefined);
+  return {
+    client,
+    ownerOf: async () => group.master,
+    drain: async () => {
+      await client.ping();
+    },
+    destroy: async () => {
+      client.disconnect();
+      await group.destroy();
+    },
+  };
+}
+
 /** Scripts Redis has run (EVALSHA and EVAL calls) since the last CONFIG RESETSTAT. */
 async function scriptsRun(server: RedisServer): Promise<number> {
   const stats = parseInfo(String(await redisCommand(server.port, 'INFO', 'commandstats')));
@@ -82,6 +102,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe.each([
   ['single Redis', singleRedis],
   ['Redis Cluster (the master owning the user frozen)', redisCluster],
+  ['Redis Sentinel (the master frozen)', redisSentinel],
 ])('no late writes: %s', (_name, start) => {
   let deployment: Frozen;
   let app: Express;

@@ -6,7 +6,7 @@
  * and after, and exits 1 on a clear leak (soak/verdict.ts THRESHOLDS).
  *
  *   npm run soak                    # 10 minutes
- *   npm run soak -- --duration 40   # the short form `npm test` runs (__tests__/soak/short-soak.test.ts)
+ *   npm run soak -- --duration 60   # the short form `npm test` runs (__tests__/soak/short-soak.test.ts)
  *   [--users 20] [--idle 3] [--sample 2] [--json file]
  */
 import { spawn } from 'node:child_process';

@@ -18,6 +18,8 @@ export function sendTogether(client: Redis): (commands: readonly Command[]) => P
   const CommandOf = (client.constructor as { Command?: CommandClass }).Command;
   if (typeof CommandOf !== 'function') return (commands) => Promise.all(commands.map(([name, ...args]) => client.call(name, ...args)));
   const send = client.sendCommand.bind(client) as (command: unknown) => Promise<unknown>;
+  // The key prefix is fixed when the client is made: one options object for every command.
+  const options = { replyEncoding: 'utf8' as const, keyPrefix: client.options.keyPrefix };
   let corked: Redis['stream'] | null = null;
   const uncork = (): void => {
     const stream = corked;
@@ -25,7 +27,6 @@ export function sendTogether(client: Redis): (commands: readonly Command[]) => P
     stream?.uncork();
   };
   return (commands) => {
-    const options = { replyEncoding: 'utf8' as const, keyPrefix: client.options.keyPrefix };
     if (corked === null && client.stream) {
       corked = client.stream;
       corked.cork();

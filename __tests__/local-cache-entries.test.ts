@@ -1,9 +1,13 @@
 /**
  * The local cache's bookkeeping, without Redis: which reads in flight may be stored after an
- * invalidation (only those whose own user was not invalidated, none after a flush), and the LRU bound.
+ * invalidation (only those whose own user was not invalidated, none after a flush), the LRU bound, and
+ * when concurrent misses of one session share a read (reads are stand-ins here: this is the rule alone).
  */
 import { SessionCache } from '../lib/cache';
+import type { ConnectionState, TrackedReader } from '../lib/clients/adapter';
+import { createLocalReads } from '../lib/store/local-reads';
 import type { StoredSession } from '../lib/store/records';
+import type { SessionRef } from '../lib/token';
 
 const session = (userId: string): StoredSession => ({
   userId, sessionId: `s-${userId}`, createdAt: 1, lastActiveAt: 1, observedAt: 1, authenticatedAt: 1, absoluteDeadline: 0, data: new Map(),
@@ -64,4 +68,77 @@ test('the cache keeps at most maxEntries, dropping the least recently used', () 
   expect(cache.size).toBe(2);
   expect(cache.get('u2', 'h')).toBeUndefined();
   expect(cache.get('u1', 'h')?.userId).toBe('1');
+});
+
+/** A cached lookup over a stand-in read whose answers the test releases one by one. */
+function lookups(cache: SessionCache) {
+  const pending: Array<{ resolve: (value: StoredSession | string) => void; reject: (err: Error) => void }> = [];
+  const reader = { state: (): ConnectionState => 'ready', pipeline: async () => [], close: () => undefined } as unknown as TrackedReader;
+  const read = (): Promise<StoredSession | string> => new Promise((resolve, reject) => pending.push({ resolve, reject }));
+  const local = createLocalReads(cache, reader, read, (hit) => ({ ...hit, data: new Map(hit.data) }));
+  return { local, pending };
+}
+const ref = (userTag: string, tokenHash = 'h'): SessionRef => ({ userTag, tokenHash }) as SessionRef;
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test('misses of one session while a read of it is on its way wait for that read; each gets its own copy', async () => {
+  const cache = new SessionCache(10);
+  const { local, pending } = lookups(cache);
+  const first = local.lookup(ref('userA'));
+  const second = local.lookup(ref('userA'));
+  const other = local.lookup(ref('userB'));
+  expect(pending).toHaveLength(2); // one read for userA, one for userB
+  pending[0]!.resolve(session('a'));
+  pending[1]!.resolve(session('b'));
+  const [one, two] = (await Promise.all([first, second])) as StoredSession[];
+  expect(one!.userId).toBe('a');
+  expect(two).toEqual(one);
+  expect(two).not.toBe(one);
+  expect(two!.data).not.toBe(one!.data);
+  expect(((await other) as StoredSession).userId).toBe('b');
+  expect(local.inFlight()).toBe(0);
+  // Stored: the next lookup is a hit, no read.
+  expect(((await local.lookup(ref('userA'))) as StoredSession).userId).toBe('a');
+  expect(pending).toHaveLength(2);
+});
+
+test('a miss after its user was invalidated does not wait for a read sent before: it reads again, and the old read is not stored', async () => {
+  const cache = new SessionCache(10);
+  const { local, pending } = lookups(cache);
+  const before = local.lookup(ref('userA'));
+  cache.invalidate([keyOf('userA')]);
+  const after = local.lookup(ref('userA'));
+  expect(pending).toHaveLength(2);
+  pending[0]!.resolve(session('old'));
+  pending[1]!.resolve('SESSION_REVOKED');
+  expect(((await before) as StoredSession).userId).toBe('old');
+  expect(await after).toBe('SESSION_REVOKED');
+  await tick();
+  expect(cache.get('userA', 'h')).toBeUndefined();
+});
+
+test('another user\'s invalidation does not stop a miss from sharing the read on its way', async () => {
+  const cache = new SessionCache(10);
+  const { local, pending } = lookups(cache);
+  const first = local.lookup(ref('userA'));
+  cache.invalidate([keyOf('userB')]);
+  const second = local.lookup(ref('userA'));
+  expect(pending).toHaveLength(1);
+  pending[0]!.resolve(session('a'));
+  expect(((await second) as StoredSession).userId).toBe('a');
+  expect(((await first) as StoredSession).userId).toBe('a');
+});
+
+test('a failed read fails every request that waited for it, and the next miss reads again', async () => {
+  const cache = new SessionCache(10);
+  const { local, pending } = lookups(cache);
+  const first = local.lookup(ref('userA'));
+  const second = local.lookup(ref('userA'));
+  pending[0]!.reject(new Error('store timeout'));
+  await expect(first).rejects.toThrow('store timeout');
+  await expect(second).rejects.toThrow('store timeout');
+  const third = local.lookup(ref('userA'));
+  expect(pending).toHaveLength(2);
+  pending[1]!.resolve(session('a'));
+  expect(((await third) as StoredSession).userId).toBe('a');
 });

@@ -152,6 +152,35 @@ test('a cached request sends nothing to Redis; one whose refresh is due sends on
   }
 }, 20_000);
 
+test('requests of a session that arrive together while it is not cached share one read of Redis', async () => {
+  const { a, b } = twoProcesses();
+  const warm = sessionCookieOf((await request(a).post('/login').send({ userId: 'cache-burst-warm' })).headers['set-cookie']);
+  await cached(b, warm); // b's tracked reader is up
+  const cookie = sessionCookieOf((await request(a).post('/login').send({ userId: 'cache-burst' })).headers['set-cookie']);
+  const inspect = client();
+  const monitor = await client().monitor();
+  const seen: string[][] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source !== 'lua') seen.push(args);
+  });
+  const mark = async (): Promise<number> => {
+    const marker = `marker-${Math.random()}`;
+    await inspect.echo(marker);
+    return within(5000, async () => seen.findIndex((args) => args[1] === marker), (index) => index !== -1);
+  };
+  try {
+    const from = await mark();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => request(b).get('/me').set('Cookie', cookie)));
+    const to = await mark();
+    expect(answers.map((res) => res.status)).toEqual(Array(20).fill(200));
+    expect(new Set(answers.map((res) => res.body.userId))).toEqual(new Set(['cache-burst']));
+    const names = seen.slice(from + 1, to).map((args) => String(args[0]).toUpperCase()).filter((name) => name !== 'PING');
+    expect(names.sort()).toEqual(['EXISTS', 'HGET', 'HGETALL']);
+  } finally {
+    monitor.disconnect();
+  }
+});
+
 test('after Redis restarts empty, no cached session survives', async () => {
   const { a, b } = twoProcesses();
   const cookie = sessionCookieOf((await request(a).post('/login').send({ userId: 'cache-restart' })).headers['set-cookie']);

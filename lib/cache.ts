@@ -54,9 +54,14 @@ export class SessionCache {
     return entry.session;
   }
 
+  /** Whether nothing of the user was invalidated (and nothing flushed) since `epoch`. */
+  unchangedSince(userTag: string, epoch: number): boolean {
+    return epoch >= this.#floor && epoch >= (this.#dropped.get(userTag) ?? 0);
+  }
+
   /** Stores what a read returned, unless its user was invalidated (or everything flushed) since the read was sent (`epoch`). */
   set(userTag: string, tokenHash: string, session: StoredSession, epoch: number): void {
-    if (epoch < this.#floor || epoch < (this.#dropped.get(userTag) ?? 0)) return;
+    if (!this.unchangedSince(userTag, epoch)) return;
     const key = `${userTag}.${tokenHash}`;
     this.#entries.delete(key);
     this.#entries.set(key, { userTag, session });

@@ -8,6 +8,7 @@ import { SessionCache } from '../cache';
 import type { SessionRef } from '../token';
 import { badReply, type Calls } from './calls';
 import type { UserKeys } from './keys';
+import { createLocalReads } from './local-reads';
 import { decodeSession, sessionFromFields, type StoredSession } from './records';
 import { LOGOUT, REPLY, RESOLVE, TOUCH } from './scripts';
 import { writesSettled, writeStarts, wroteSince, writesSoFar } from './write-log';
@@ -153,13 +154,12 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
    * A cached record still good for this request: the absolute deadline not reached and the idle timeout
    * far from it. A refresh that is due is sent by `resolve` as after a read: only the read is saved.
    */
-  function fromCache(ref: SessionRef): StoredSession | undefined {
-    const hit = cache!.get(ref.userTag, ref.tokenHash);
-    if (!hit) return undefined;
+  function fresh(hit: StoredSession): StoredSession | undefined {
     const now = calls.redisNow();
     if (now - hit.lastActiveAt >= cachedForMs || (hit.absoluteDeadline > 0 && now >= hit.absoluteDeadline)) return undefined;
     return { ...hit, observedAt: Math.max(now, hit.lastActiveAt, hit.authenticatedAt), data: new Map(hit.data) };
   }
+  const local = cache && reader ? createLocalReads(cache, reader, (ref, pipeline) => read(ref, 'resolve', pipeline), fresh) : null;
 
   return {
     /**
@@ -169,19 +169,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
      */
     async resolve(ref: SessionRef): Promise<ResolveResult> {
       if (touchAfterMs === 0) return resolveAndTouch(ref);
-      let result: ResolveResult;
-      if (cache && reader && reader.state() === 'ready') {
-        const hit = fromCache(ref);
-        if (hit) {
-          result = hit;
-        } else {
-          const epoch = cache.epoch;
-          result = await read(ref, 'resolve', reader.pipeline);
-          if (typeof result !== 'string') cache.set(ref.userTag, ref.tokenHash, { ...result, data: new Map(result.data) }, epoch);
-        }
-      } else {
-        result = await read(ref, 'resolve');
-      }
+      const result = local?.ready() ? await local.lookup(ref) : await read(ref, 'resolve');
       if (typeof result !== 'string') {
         // A refresh this process already sent counts as done: concurrent requests of one session that all
         // read the old last-active time do not each send one.

@@ -12,7 +12,8 @@ import { checkKeys } from './parse-options';
 import { answer } from './respond';
 import { shown } from './shown';
 import { ActiveSession, changesOf, createSession, observedAt, type Session } from './session';
-import type { SessionStore } from './store/store';
+import type { ResolveResult, SessionStore } from './store/store';
+import type { SessionRef } from './token';
 
 const AUTO_SAVE = Symbol('express-single-session.autoSave');
 
@@ -50,27 +51,9 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
     const started = startTimer();
     // An event stream (`liveEvents()`, EventSource) is not activity: it reads the session without refreshing it.
     const lookup = isEventStream(req) ? store.peek(ref) : store.resolve(ref);
+    if (!(lookup instanceof Promise)) return resolved(req, res, next, ref, started, lookup); // a local cache hit
     lookup.then(
-      (result) => {
-        if (typeof result === 'string') {
-          debug('resolve', result, started);
-          // A rotated token's cookie was already replaced by the response that rotated it: clearing it now would sign the browser out.
-          if (result !== 'SESSION_ROTATED') cookies.clear(req, res);
-          return reject(req, result, next, requestProperty);
-        }
-        let session: ActiveSession;
-        try {
-          session = createSession(ref, store, config, result);
-        } catch {
-          debug('resolve', 'SESSION_INVALID (stored data is not JSON)', started);
-          cookies.clear(req, res);
-          return reject(req, 'SESSION_INVALID', next, requestProperty);
-        }
-        debug('resolve', `ok session ${session.sessionId}`, started);
-        attach(req, res, session, onError, requestProperty);
-        hooks.outcome('OK');
-        next();
-      },
+      (result) => resolved(req, res, next, ref, started, result),
       (err: SessionError) => {
         debug('resolve', `SESSION_STORE_UNAVAILABLE: ${String(err.cause ?? err.message)}`, started);
         onError?.(err);
@@ -79,6 +62,28 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
       },
     );
   };
+
+  /** Attaches what the store found, or refuses the request with why there is no session. */
+  function resolved(req: Request, res: Response, next: NextFunction, ref: SessionRef, started: number, result: ResolveResult): void {
+    if (typeof result === 'string') {
+      debug('resolve', result, started);
+      // A rotated token's cookie was already replaced by the response that rotated it: clearing it now would sign the browser out.
+      if (result !== 'SESSION_ROTATED') cookies.clear(req, res);
+      return reject(req, result, next, requestProperty);
+    }
+    let session: ActiveSession;
+    try {
+      session = createSession(ref, store, config, result);
+    } catch {
+      debug('resolve', 'SESSION_INVALID (stored data is not JSON)', started);
+      cookies.clear(req, res);
+      return reject(req, 'SESSION_INVALID', next, requestProperty);
+    }
+    debug('resolve', `ok session ${session.sessionId}`, started);
+    attach(req, res, session, onError, requestProperty);
+    hooks.outcome('OK');
+    next();
+  }
 }
 
 /** True for a request that asks for Server-Sent Events (`Accept: text/event-stream`, as EventSource sends). */

@@ -55,15 +55,18 @@ export function createLocalReads<A extends Answer>(
     /** True while the tracked reader can be trusted; otherwise the caller reads Redis directly. */
     ready: (): boolean => reader.state() === 'ready',
 
-    /** The session from the cache, from a read of it already on its way, or from a new tracked read. */
-    async lookup(ref: SessionRef): Promise<A> {
+    /**
+     * The session from the cache (at once: a hit is no promise), or a promise of it from a read of it
+     * already on its way or from a new tracked read.
+     */
+    lookup(ref: SessionRef): A | Promise<A> {
       const hit = cache.get(ref.userTag, ref.tokenHash);
       const served = hit && fresh(hit);
       if (served) return served as A;
       const key = `${ref.userTag}.${ref.tokenHash}`;
       const flight = flights.get(key);
-      if (flight && cache.unchangedSince(ref.userTag, flight.epoch)) return forCaller(await flight.answer);
-      return forCaller(await readAndKeep(ref, key));
+      if (flight && cache.unchangedSince(ref.userTag, flight.epoch)) return flight.answer.then(forCaller);
+      return readAndKeep(ref, key).then(forCaller);
     },
 
     /** Reads on their way (for tests and the debug log). */

@@ -159,32 +159,39 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     if (now - hit.lastActiveAt >= cachedForMs || (hit.absoluteDeadline > 0 && now >= hit.absoluteDeadline)) return undefined;
     return { ...hit, observedAt: Math.max(now, hit.lastActiveAt, hit.authenticatedAt), data: new Map(hit.data) };
   }
+  /**
+   * Sends the refresh of a live session when one is due under touchAfter, without waiting for it. A refresh
+   * this process already sent counts as done: concurrent requests of one session that all read the old
+   * last-active time do not each send one.
+   */
+  function refreshIfDue(ref: SessionRef, result: ResolveResult): ResolveResult {
+    if (typeof result === 'string') return result;
+    const key = `${ref.userTag}.${ref.tokenHash}`;
+    result.lastActiveAt = Math.max(result.lastActiveAt, Math.min(touchesSent.get(key) ?? 0, result.observedAt));
+    if (result.observedAt - result.lastActiveAt >= touchAfterMs) {
+      result.lastActiveAt = result.observedAt;
+      const sentAt = result.observedAt;
+      prune(touchesSent, (at) => sentAt - at >= touchAfterMs);
+      touchesSent.delete(key);
+      touchesSent.set(key, sentAt);
+      touch(ref).catch(() => undefined);
+    }
+    return result;
+  }
+
   const local = cache && reader ? createLocalReads(cache, reader, (ref, pipeline) => read(ref, 'resolve', pipeline), fresh) : null;
 
   return {
     /**
      * Looks the session up. With `touchAfter` 0 one script reads and refreshes it; otherwise plain commands
-     * read it in one round trip (none on a local cache hit) and a refresh is sent, without waiting for it,
-     * only when one is due.
+     * read it in one round trip (none on a local cache hit, which is answered at once, not as a promise) and
+     * a refresh is sent, without waiting for it, only when one is due.
      */
-    async resolve(ref: SessionRef): Promise<ResolveResult> {
+    resolve(ref: SessionRef): ResolveResult | Promise<ResolveResult> {
       if (touchAfterMs === 0) return resolveAndTouch(ref);
-      const result = local?.ready() ? await local.lookup(ref) : await read(ref, 'resolve');
-      if (typeof result !== 'string') {
-        // A refresh this process already sent counts as done: concurrent requests of one session that all
-        // read the old last-active time do not each send one.
-        const key = `${ref.userTag}.${ref.tokenHash}`;
-        result.lastActiveAt = Math.max(result.lastActiveAt, Math.min(touchesSent.get(key) ?? 0, result.observedAt));
-        if (result.observedAt - result.lastActiveAt >= touchAfterMs) {
-          result.lastActiveAt = result.observedAt;
-          const sentAt = result.observedAt;
-          prune(touchesSent, (at) => sentAt - at >= touchAfterMs);
-          touchesSent.delete(key);
-          touchesSent.set(key, sentAt);
-          touch(ref).catch(() => undefined);
-        }
-      }
-      return result;
+      const result = local?.ready() ? local.lookup(ref) : read(ref, 'resolve');
+      // A cache hit is answered synchronously: the request goes on without waiting for a turn of the event loop.
+      return result instanceof Promise ? result.then((found) => refreshIfDue(ref, found)) : refreshIfDue(ref, result);
     },
 
     /** Looks the session up in Redis without refreshing it: not activity (for live streams and checks). */

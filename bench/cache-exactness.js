@@ -11,6 +11,8 @@
  */
 'use strict';
 require('tsx/cjs');
+// The apps load lib/ through tsx (as npm run bench -- --from-source does): no build needed, a fresh checkout runs this as is.
+process.env.ESS_BENCH_FROM_SOURCE = '1';
 const http = require('node:http');
 const { performance } = require('node:perf_hooks');
 const { startRedis } = require('../__tests__/helpers/redis-servers.ts');

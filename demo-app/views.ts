@@ -8,7 +8,7 @@ import { DEMO_PASSWORD, MAX_USERNAME } from './accounts';
 import { html, type SafeHtml } from './html';
 
 /** Why a browser was sent to the sign-in page; the `reason` query parameter. */
-export type SignInReason = 'displaced' | 'revoked' | 'expired' | 'invalid' | 'unavailable' | 'signed-out' | 'signed-out-elsewhere';
+export type SignInReason = 'displaced' | 'revoked' | 'expired' | 'invalid' | 'unavailable' | 'signed-out' | 'signed-out-elsewhere' | 'rotated';
 
 const BANNERS: Record<SignInReason, { tone: 'warning' | 'info'; text: string }> = {
   displaced: { tone: 'warning', text: 'You were signed out because your account signed in somewhere else.' },
@@ -18,6 +18,8 @@ const BANNERS: Record<SignInReason, { tone: 'warning' | 'info'; text: string }> 
   unavailable: { tone: 'warning', text: 'The session service is unavailable right now. Please try again shortly.' },
   'signed-out': { tone: 'info', text: 'You have signed out.' },
   'signed-out-elsewhere': { tone: 'info', text: 'You signed out in another tab or window.' },
+  // Only a browser still holding the cookie from before "Confirm your password" sees this: with the new one, /login goes on to /.
+  rotated: { tone: 'info', text: 'Your password was confirmed in another tab, which renewed your session cookie. This tab still had the old one: please sign in again.' },
 };
 
 /** The `reason` values the sign-in page knows; anything else is ignored. */
@@ -31,6 +33,9 @@ const REASON_OF: Partial<Record<SessionErrorCode, SignInReason>> = {
   SESSION_EXPIRED: 'expired',
   SESSION_INVALID: 'invalid',
   SESSION_STORE_UNAVAILABLE: 'unavailable',
+  // A request that raced reauthenticate() (e.g. sent just before its answer set the new cookie): /login
+  // sends a browser that has the new cookie straight back to /, so only a stale one sees the banner.
+  SESSION_ROTATED: 'rotated',
 };
 
 /** The sign-in page's address for a request without a session, with the reason as a banner. */

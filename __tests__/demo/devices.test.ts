@@ -104,6 +104,30 @@ describe('the Devices panel (SESSION_MAX_SESSIONS=3)', () => {
   });
 });
 
+describe('a request that still carries the cookie reauthenticate() replaced (SESSION_ROTATED)', () => {
+  test('goes to /login?reason=rotated: with the new cookie the browser is sent on to /, with only the old one it sees the banner', async () => {
+    const app = ctx.variant({});
+    const cookieOf = (res: request.Response): string => String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
+    const signedIn = await request(app).post('/login').type('form').send({ username: 'rosa', password: 'demo' });
+    const oldCookie = cookieOf(signedIn);
+    expect(oldCookie).toMatch(/=./);
+    const confirmed = await request(app).post('/confirm-password').set('Cookie', oldCookie).type('form').send({ password: 'demo' });
+    expect(confirmed.status).toBe(303);
+    const newCookie = cookieOf(confirmed);
+    expect(newCookie).toMatch(/=./);
+    expect(newCookie).not.toBe(oldCookie);
+    const stale = await request(app).get('/').set('Cookie', oldCookie);
+    expect(stale.status).toBe(303);
+    expect(stale.headers.location).toBe('/login?reason=rotated');
+    const banner = await request(app).get('/login?reason=rotated').set('Cookie', oldCookie);
+    expect(banner.text).toContain('data-reason="rotated">Your password was confirmed in another tab');
+    const onwards = await request(app).get('/login?reason=rotated').set('Cookie', newCookie);
+    expect(onwards.status).toBe(303);
+    expect(onwards.headers.location).toBe('/');
+    expect((await request(app).get('/').set('Cookie', newCookie)).status).toBe(200);
+  });
+});
+
 describe('SESSION_ON_LIMIT=reject-new', () => {
   test('the sign-in page says the account is signed in elsewhere, and the first browser stays signed in', async () => {
     const app = ctx.variant({ maxSessions: 1, onLimit: 'reject-new' });

@@ -19,6 +19,7 @@
     SESSION_LOGGED_OUT: 'signed-out-elsewhere',
     SESSION_INVALID: 'invalid',
     SESSION_MISSING: 'signed-out',
+    SESSION_ROTATED: 'rotated',
   };
   var leaving = false;
   var source = null;

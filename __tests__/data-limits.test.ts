@@ -4,7 +4,7 @@
  * INVALID_ARGUMENT naming the limit, auto-save reports it to onError, and nothing is written.
  */
 import request from 'supertest';
-import type { SessionError } from '../lib';
+import type { SaveErrorEvent, SessionError } from '../lib';
 import { buildApp } from './helpers/app';
 import { signIn, useApp } from './helpers/suite';
 import { TARGETS } from './helpers/targets';
@@ -16,8 +16,10 @@ function fields(n: number, value: unknown = 1): Record<string, unknown> {
 
 describe.each(TARGETS)('session data limits ($name)', (target) => {
   const reported: SessionError[] = [];
+  const saveErrors: SaveErrorEvent[] = [];
   const limits = { maxDataBytes: 1000, maxDataFields: 5 };
   const ctx = useApp(target, { ...limits, onError: (err) => reported.push(err) }, (app, sessions) => {
+    sessions.on('save-error', (event) => saveErrors.push(event));
     app.post('/merge', sessions.requireSession(), (req, res) => {
       Object.assign(req.session!, req.body);
       res.json({ ok: true });
@@ -74,13 +76,20 @@ describe.each(TARGETS)('session data limits ($name)', (target) => {
     expect(swap.body).toEqual({ outcome: 'saved' });
   });
 
-  test('auto-save over a limit is reported to onError and writes nothing', async () => {
+  test('auto-save over a limit is reported to onError and the save-error event, and writes nothing', async () => {
     const cookie = await signIn(ctx.app, 'auto-over', { note: 'kept' });
+    const { sessionId } = (await request(ctx.app).get('/me').set('Cookie', cookie)).body;
     reported.length = 0;
+    saveErrors.length = 0;
     const res = await request(ctx.app).post('/merge').set('Cookie', cookie).send({ note: 'changed', left: 'z'.repeat(2000) });
     expect(res.status).toBe(200);
     expect(reported.map((err) => err.code)).toEqual(['INVALID_ARGUMENT']);
     expect(reported[0]!.message).toContain('`maxDataBytes`');
+    expect(saveErrors).toEqual([{ error: reported[0], userId: 'auto-over', sessionId }]);
+    const many = await request(ctx.app).post('/merge').set('Cookie', cookie).send(fields(6));
+    expect(many.status).toBe(200);
+    expect(saveErrors.map((event) => [event.error.code, event.userId])).toEqual([['INVALID_ARGUMENT', 'auto-over'], ['INVALID_ARGUMENT', 'auto-over']]);
+    expect(saveErrors[1]!.error.message).toContain('`maxDataFields` (5)');
     const me = await request(ctx.app).get('/me').set('Cookie', cookie);
     expect(me.body.note).toBe('kept');
     expect(me.body).not.toHaveProperty('left');

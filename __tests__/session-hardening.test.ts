@@ -4,7 +4,7 @@
  * field is reported (onError from auto-save, a rejection from save()) instead of dropped in silence.
  */
 import request from 'supertest';
-import type { SessionError } from '../lib';
+import type { SaveErrorEvent, SessionError } from '../lib';
 import { keysWithPrefix, signIn, useApp } from './helpers/suite';
 import { TARGETS } from './helpers/targets';
 
@@ -12,8 +12,9 @@ const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype);
 
 describe.each(TARGETS)('req.session hardening ($name)', (target) => {
   const reported: SessionError[] = [];
+  const saveErrors: SaveErrorEvent[] = [];
   const ctx = useApp(target, { onError: (err) => reported.push(err) }, (app, sessions) => {
-    /** Copies the body into the session the careless way, then reports what the request sees. */
+    sessions.on('save-error', (event) => saveErrors.push(event));
     app.post('/copy', sessions.requireSession(), (req, res) => {
       let threw = false;
       try {
@@ -100,14 +101,17 @@ describe.each(TARGETS)('req.session hardening ($name)', (target) => {
     expect(await dataFieldsOf(tag)).toEqual([]);
   });
 
-  test('auto-save reports a refused name to onError instead of dropping the save silently', async () => {
+  test('auto-save reports a refused name to onError and the save-error event instead of dropping the save silently', async () => {
     const cookie = await signIn(ctx.app, 'names-auto-user', { theme: 'light' });
+    const { sessionId } = (await request(ctx.app).get('/me').set('Cookie', cookie)).body;
     for (const name of ['toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__']) {
       reported.length = 0;
+      saveErrors.length = 0;
       const res = await request(ctx.app).post('/copy').set('Cookie', cookie).send({ [name]: 'x', theme: 'dark' });
       expect(res.status).toBe(200);
       expect(reported.map((err) => err.code)).toEqual(['INVALID_ARGUMENT']);
       expect(reported[0]!.message).toContain(`\`${name}\``);
+      expect(saveErrors).toEqual([{ error: reported[0], userId: 'names-auto-user', sessionId }]);
     }
     const me = await request(ctx.app).get('/me').set('Cookie', cookie);
     expect(me.body.theme).toBe('light');

@@ -122,3 +122,38 @@ describe.each(TARGETS)('default data limits ($name)', (target) => {
     expect((await request(ctx.app).post('/login').send({ userId: 'thirty-kb', data: { blob: 'x'.repeat(30_000) } })).status).toBe(200);
   });
 });
+
+describe.each(TARGETS)('limits raised far above the defaults ($name)', (target) => {
+  // Redis's Lua `unpack` fails somewhere above a few thousand values: the scripts must write data in bounded batches.
+  const ctx = useApp(target, { maxDataFields: 20_000, maxDataBytes: 1_000_000 }, (app, sessions) => {
+    /** Body: `{ set: {...}, drop: ['name'] }`, saved with save(). */
+    app.post('/change', sessions.requireSession(), async (req, res, next) => {
+      const { set = {}, drop = [] } = req.body as { set?: object; drop?: string[] };
+      Object.assign(req.session!, set);
+      for (const name of drop) delete (req.session as unknown as Record<string, unknown>)[name];
+      try {
+        await req.session!.save();
+        res.json({ fields: Object.keys(req.session!).length });
+      } catch (err) {
+        next(err);
+      }
+    });
+  });
+
+  test('8,000 fields are signed in, read, 6,000 more added and the 8,000 removed: no unbounded argument list reaches unpack', async () => {
+    // 8,000 fields (16,000 values for HSET) stay under the app's 100 kB JSON body limit.
+    const cookie = await signIn(ctx.app, 'eight-thousand', fields(8000, 'v'));
+    const read = await request(ctx.app).get('/me').set('Cookie', cookie);
+    expect(read.status).toBe(200);
+    expect(read.body.f7999).toBe('v');
+    expect(Object.keys(read.body).filter((name) => /^f\d+$/.test(name))).toHaveLength(8000);
+    const added = Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`g${i}`, i]));
+    expect((await request(ctx.app).post('/change').set('Cookie', cookie).send({ set: added })).body).toEqual({ fields: 14_000 });
+    const drop = Array.from({ length: 8000 }, (_, i) => `f${i}`);
+    expect((await request(ctx.app).post('/change').set('Cookie', cookie).send({ drop })).body).toEqual({ fields: 6000 });
+    const after = await request(ctx.app).get('/me').set('Cookie', cookie);
+    expect(after.body.g5999).toBe(5999);
+    expect(after.body).not.toHaveProperty('f0');
+    expect(Object.keys(after.body).filter((name) => /^[fg]\d+$/.test(name))).toHaveLength(6000);
+  });
+});

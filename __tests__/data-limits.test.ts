@@ -4,7 +4,7 @@
  * INVALID_ARGUMENT naming the limit, auto-save reports it to onError, and nothing is written.
  */
 import request from 'supertest';
-import type { SessionError } from '../lib';
+import type { SaveErrorEvent, SessionError } from '../lib';
 import { buildApp } from './helpers/app';
 import { signIn, useApp } from './helpers/suite';
 import { TARGETS } from './helpers/targets';
@@ -16,8 +16,10 @@ function fields(n: number, value: unknown = 1): Record<string, unknown> {
 
 describe.each(TARGETS)('session data limits ($name)', (target) => {
   const reported: SessionError[] = [];
+  const saveErrors: SaveErrorEvent[] = [];
   const limits = { maxDataBytes: 1000, maxDataFields: 5 };
   const ctx = useApp(target, { ...limits, onError: (err) => reported.push(err) }, (app, sessions) => {
+    sessions.on('save-error', (event) => saveErrors.push(event));
     app.post('/merge', sessions.requireSession(), (req, res) => {
       Object.assign(req.session!, req.body);
       res.json({ ok: true });
@@ -74,13 +76,20 @@ describe.each(TARGETS)('session data limits ($name)', (target) => {
     expect(swap.body).toEqual({ outcome: 'saved' });
   });
 
-  test('auto-save over a limit is reported to onError and writes nothing', async () => {
+  test('auto-save over a limit is reported to onError and the save-error event, and writes nothing', async () => {
     const cookie = await signIn(ctx.app, 'auto-over', { note: 'kept' });
+    const { sessionId } = (await request(ctx.app).get('/me').set('Cookie', cookie)).body;
     reported.length = 0;
+    saveErrors.length = 0;
     const res = await request(ctx.app).post('/merge').set('Cookie', cookie).send({ note: 'changed', left: 'z'.repeat(2000) });
     expect(res.status).toBe(200);
     expect(reported.map((err) => err.code)).toEqual(['INVALID_ARGUMENT']);
     expect(reported[0]!.message).toContain('`maxDataBytes`');
+    expect(saveErrors).toEqual([{ error: reported[0], userId: 'auto-over', sessionId }]);
+    const many = await request(ctx.app).post('/merge').set('Cookie', cookie).send(fields(6));
+    expect(many.status).toBe(200);
+    expect(saveErrors.map((event) => [event.error.code, event.userId])).toEqual([['INVALID_ARGUMENT', 'auto-over'], ['INVALID_ARGUMENT', 'auto-over']]);
+    expect(saveErrors[1]!.error.message).toContain('`maxDataFields` (5)');
     const me = await request(ctx.app).get('/me').set('Cookie', cookie);
     expect(me.body.note).toBe('kept');
     expect(me.body).not.toHaveProperty('left');
@@ -111,5 +120,40 @@ describe.each(TARGETS)('default data limits ($name)', (target) => {
     expect(over.status).toBe(400);
     expect(over.body.error.message).toContain('`maxDataBytes` (32768)');
     expect((await request(ctx.app).post('/login').send({ userId: 'thirty-kb', data: { blob: 'x'.repeat(30_000) } })).status).toBe(200);
+  });
+});
+
+describe.each(TARGETS)('limits raised far above the defaults ($name)', (target) => {
+  // Redis's Lua `unpack` fails somewhere above a few thousand values: the scripts must write data in bounded batches.
+  const ctx = useApp(target, { maxDataFields: 20_000, maxDataBytes: 1_000_000 }, (app, sessions) => {
+    /** Body: `{ set: {...}, drop: ['name'] }`, saved with save(). */
+    app.post('/change', sessions.requireSession(), async (req, res, next) => {
+      const { set = {}, drop = [] } = req.body as { set?: object; drop?: string[] };
+      Object.assign(req.session!, set);
+      for (const name of drop) delete (req.session as unknown as Record<string, unknown>)[name];
+      try {
+        await req.session!.save();
+        res.json({ fields: Object.keys(req.session!).length });
+      } catch (err) {
+        next(err);
+      }
+    });
+  });
+
+  test('8,000 fields are signed in, read, 6,000 more added and the 8,000 removed: no unbounded argument list reaches unpack', async () => {
+    // 8,000 fields (16,000 values for HSET) stay under the app's 100 kB JSON body limit.
+    const cookie = await signIn(ctx.app, 'eight-thousand', fields(8000, 'v'));
+    const read = await request(ctx.app).get('/me').set('Cookie', cookie);
+    expect(read.status).toBe(200);
+    expect(read.body.f7999).toBe('v');
+    expect(Object.keys(read.body).filter((name) => /^f\d+$/.test(name))).toHaveLength(8000);
+    const added = Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`g${i}`, i]));
+    expect((await request(ctx.app).post('/change').set('Cookie', cookie).send({ set: added })).body).toEqual({ fields: 14_000 });
+    const drop = Array.from({ length: 8000 }, (_, i) => `f${i}`);
+    expect((await request(ctx.app).post('/change').set('Cookie', cookie).send({ drop })).body).toEqual({ fields: 6000 });
+    const after = await request(ctx.app).get('/me').set('Cookie', cookie);
+    expect(after.body.g5999).toBe(5999);
+    expect(after.body).not.toHaveProperty('f0');
+    expect(Object.keys(after.body).filter((name) => /^[fg]\d+$/.test(name))).toHaveLength(6000);
   });
 });

@@ -84,7 +84,7 @@ describe.each(TARGETS)('errors handed to the app ($name)', (target) => {
   });
 });
 
-describe('errors thrown by login() on a Redis that refuses its writes', () => {
+describe('errors thrown by login() and scanSessions() on a Redis that refuses commands', () => {
   let server: RedisServer;
   let redis: Redis;
   beforeAll(async () => {
@@ -125,6 +125,28 @@ describe('errors thrown by login() on a Redis that refuses its writes', () => {
     // The same server works again once it accepts writes.
     const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'after-acl' })).headers['set-cookie']);
     expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+  });
+
+  test('scanSessions() on a Redis that refuses SCAN rejects with SESSION_STORE_UNAVAILABLE, the driver message kept, no key pattern', async () => {
+    const prefix = uniquePrefix();
+    const { app, sessions } = buildApp(redis, { keyPrefix: prefix });
+    sessionCookieOf((await request(app).post('/login').send({ userId: 'scanned-user' })).headers['set-cookie']);
+    await redis.call('ACL', 'SETUSER', 'default', '-scan');
+    let thrown: unknown = null;
+    try {
+      for await (const session of sessions.scanSessions()) expect(session).toBeUndefined();
+    } catch (err) {
+      thrown = err;
+    } finally {
+      await redis.call('ACL', 'SETUSER', 'default', '+scan');
+    }
+    expect(thrown).toBeInstanceOf(SessionError);
+    expect((thrown as SessionError).code).toBe('SESSION_STORE_UNAVAILABLE');
+    expect(((thrown as SessionError).cause as Error).message).toMatch(/scan/i);
+    expectNoSecrets(thrown, [prefix]);
+    const listed = [];
+    for await (const session of sessions.scanSessions()) listed.push(session.userId);
+    expect(listed).toEqual(['scanned-user']);
   });
 });
 

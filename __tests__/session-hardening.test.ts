@@ -4,15 +4,45 @@
  * field is reported (onError from auto-save, a rejection from save()) instead of dropped in silence.
  */
 import request from 'supertest';
-import type { SessionError } from '../lib';
+import type { SaveErrorEvent, SessionError } from '../lib';
 import { keysWithPrefix, signIn, useApp } from './helpers/suite';
 import { TARGETS } from './helpers/targets';
 
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype);
+const FACTS = ['userId', 'sessionId', 'createdAt', 'authenticatedAt', 'lastActiveAt', 'expiresAt', 'idleExpiresAt', 'absoluteExpiresAt'];
 
 describe.each(TARGETS)('req.session hardening ($name)', (target) => {
   const reported: SessionError[] = [];
+  const saveErrors: SaveErrorEvent[] = [];
   const ctx = useApp(target, { onError: (err) => reported.push(err) }, (app, sessions) => {
+    sessions.on('save-error', (event) => saveErrors.push(event));
+    /** Tries every way to shadow or replace the facts and methods on the instance, then reports what the request sees. */
+    app.post('/redefine', sessions.requireSession(), (req, res) => {
+      const session = req.session as unknown as Record<string, unknown>;
+      const survived: string[] = [];
+      const descriptors: Record<string, unknown> = {};
+      for (const name of [...FACTS, 'save', 'toJSON']) {
+        const attempts = [
+          () => Object.defineProperty(session, name, { value: 'admin', configurable: true, enumerable: true }),
+          () => Object.defineProperty(session, name, { get: () => 'admin' }),
+          () => delete session[name],
+          () => { session[name] = 'admin'; },
+        ];
+        for (const [i, attempt] of attempts.entries()) {
+          try {
+            attempt();
+            survived.push(`${name}#${i}`);
+          } catch {
+            // refused, as it must be
+          }
+        }
+        const { configurable, enumerable, writable, set } = Object.getOwnPropertyDescriptor(session, name) ?? {};
+        descriptors[name] = { own: Object.hasOwn(session, name), configurable, enumerable, writable: writable ?? false, setter: set !== undefined };
+      }
+      // A swapped prototype (the other way `__proto__` tricks work) must not change a fact or a method either.
+      Object.setPrototypeOf(session, { userId: 'admin', sessionId: 'forged', save: () => Promise.resolve(), toJSON: () => ({ userId: 'admin' }) });
+      res.json({ survived, descriptors, userId: session.userId, sessionId: session.sessionId, saveIsMethod: typeof session.save === 'function', json: req.session });
+    });
     /** Copies the body into the session the careless way, then reports what the request sees. */
     app.post('/copy', sessions.requireSession(), (req, res) => {
       let threw = false;
@@ -71,6 +101,20 @@ describe.each(TARGETS)('req.session hardening ($name)', (target) => {
     expect(({} as Record<string, unknown>).userId).toBeUndefined();
   });
 
+  test('the facts, save and toJSON are own, non-configurable, non-writable members: no defineProperty, delete, assignment or prototype swap changes them', async () => {
+    const cookie = await signIn(ctx.app, 'redefine-victim', { theme: 'light' });
+    const res = await request(ctx.app).post('/redefine').set('Cookie', cookie);
+    expect(res.status).toBe(200);
+    expect(res.body.survived).toEqual([]);
+    for (const name of [...FACTS, 'save', 'toJSON']) {
+      expect([name, res.body.descriptors[name]]).toEqual([name, { own: true, configurable: false, enumerable: false, writable: false, setter: false }]);
+    }
+    expect(res.body.userId).toBe('redefine-victim');
+    expect(res.body.sessionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(res.body.json).toMatchObject({ userId: 'redefine-victim', sessionId: res.body.sessionId, theme: 'light' });
+    expect((await request(ctx.app).get('/me').set('Cookie', cookie)).body).toMatchObject({ userId: 'redefine-victim', theme: 'light' });
+  });
+
   test('assigning userId, sessionId, save or toJSON throws and leaves them as they were', async () => {
     const cookie = await signIn(ctx.app, 'assign-victim');
     for (const name of ['userId', 'sessionId', 'createdAt', 'expiresAt', 'save', 'toJSON']) {
@@ -100,14 +144,17 @@ describe.each(TARGETS)('req.session hardening ($name)', (target) => {
     expect(await dataFieldsOf(tag)).toEqual([]);
   });
 
-  test('auto-save reports a refused name to onError instead of dropping the save silently', async () => {
+  test('auto-save reports a refused name to onError and the save-error event instead of dropping the save silently', async () => {
     const cookie = await signIn(ctx.app, 'names-auto-user', { theme: 'light' });
+    const { sessionId } = (await request(ctx.app).get('/me').set('Cookie', cookie)).body;
     for (const name of ['toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__']) {
       reported.length = 0;
+      saveErrors.length = 0;
       const res = await request(ctx.app).post('/copy').set('Cookie', cookie).send({ [name]: 'x', theme: 'dark' });
       expect(res.status).toBe(200);
       expect(reported.map((err) => err.code)).toEqual(['INVALID_ARGUMENT']);
       expect(reported[0]!.message).toContain(`\`${name}\``);
+      expect(saveErrors).toEqual([{ error: reported[0], userId: 'names-auto-user', sessionId }]);
     }
     const me = await request(ctx.app).get('/me').set('Cookie', cookie);
     expect(me.body.theme).toBe('light');

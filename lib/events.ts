@@ -20,6 +20,14 @@ export interface StoreErrorEvent {
   readonly operation: string;
 }
 
+/** A change to `req.session` that was not saved, with the error `onError` got for it. */
+export interface SaveErrorEvent {
+  /** Why: a refused name or value, a data limit (`INVALID_ARGUMENT`), the session ended, a change after the response, Redis. */
+  readonly error: SessionError;
+  readonly userId: string;
+  readonly sessionId: string;
+}
+
 /** A request's outcome as the middleware resolved it: `OK` or why it has no session. */
 export interface RequestOutcomeEvent {
   readonly outcome: 'OK' | SessionErrorCode;
@@ -41,6 +49,8 @@ export interface SessionEvents {
   expired: SessionEvent;
   /** Redis failed or did not answer in time. */
   'store-error': StoreErrorEvent;
+  /** A change to `req.session` was not saved by the automatic save (what `onError` also gets). */
+  'save-error': SaveErrorEvent;
   /** Every resolved request, for metrics. */
   request: RequestOutcomeEvent;
 }
@@ -67,4 +77,22 @@ export function emitSafely<K extends keyof SessionEvents>(emitter: EventEmitter,
       // An app's listener must not turn into a failed request or an unhandled exception.
     }
   }
+}
+
+/** Where the automatic save reports a change it could not save: the app's `onError` and the `save-error` event. */
+export interface UnsavedReporter {
+  /** True when anyone listens (`onError` set, or a `save-error` listener): only then are late changes looked for. */
+  wanted(): boolean;
+  report(error: SessionError, session: { readonly userId: string; readonly sessionId: string }): void;
+}
+
+/** The reporter of one manager. */
+export function createUnsavedReporter(onError: ((error: SessionError) => void) | undefined, emitter: EventEmitter): UnsavedReporter {
+  return {
+    wanted: () => onError !== undefined || emitter.listenerCount('save-error') > 0,
+    report(error, session) {
+      onError?.(error);
+      emitSafely(emitter, 'save-error', { error, userId: session.userId, sessionId: session.sessionId });
+    },
+  };
 }

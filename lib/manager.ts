@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { createCookieJar } from './cookie';
 import { SessionError } from './errors';
-import { emitSafely, type SessionEventSource } from './events';
+import { createUnsavedReporter, emitSafely, type SessionEventSource } from './events';
 import { createLiveEvents, type LiveEventsOptions } from './live/events-handler';
 import { createLiveRegistry } from './live/registry';
 import { createManagement, type RevokeUserOptions, type ScannedSession, type SessionListing } from './management';
@@ -102,14 +102,16 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   };
   const cookies = createCookieJar(config.cookie);
   const storeError = (error: SessionError, operation: string): void => emitSafely(events, 'store-error', { error, operation });
+  const unsaved = createUnsavedReporter(config.onError, events);
   const resolver = createResolver(config, store, cookies, {
     outcome(outcome) {
       emitSafely(events, 'request', { outcome });
       if (outcome === 'SESSION_EXPIRED') emitSafely(events, 'expired', { userId: null, sessionId: null });
     },
     storeError: (error) => storeError(error, 'resolve'),
+    unsaved,
   });
-  const signIn = createSignIn({ config, store, cookies, events });
+  const signIn = createSignIn({ config, store, cookies, events, unsaved });
   const management = createManagement(store, events, config.userTagOf);
 
   /** Reports store failures of a public method as `store-error` events, then rejects as before. */

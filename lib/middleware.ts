@@ -7,6 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { CookieJar } from './cookie';
 import { debug, startTimer } from './debug';
 import { SessionError, type SessionErrorCode } from './errors';
+import type { UnsavedReporter } from './events';
 import type { Config } from './options';
 import { checkKeys } from './parse-options';
 import { answer } from './respond';
@@ -23,6 +24,8 @@ export interface ResolverHooks {
   outcome(code: 'OK' | SessionErrorCode): void;
   /** A store failure the middleware absorbed. */
   storeError(error: SessionError): void;
+  /** Where changes the automatic save could not save are reported. */
+  readonly unsaved: UnsavedReporter;
 }
 
 /** Builds the middleware that resolves and refreshes the session of every request. */
@@ -80,7 +83,7 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
       return reject(req, 'SESSION_INVALID', next, requestProperty);
     }
     debug('resolve', `ok session ${session.sessionId}`, started);
-    attach(req, res, session, onError, requestProperty);
+    attach(req, res, session, hooks.unsaved, requestProperty);
     hooks.outcome('OK');
     next();
   }
@@ -99,10 +102,10 @@ function refuse(req: Request, code: SessionErrorCode, next: NextFunction, proper
 }
 
 /** Puts a session on the request and makes sure its changes are saved before the response ends. */
-export function attach(req: Request, res: Response, session: ActiveSession, onError: Config['onError'], property = 'session'): void {
+export function attach(req: Request, res: Response, session: ActiveSession, unsaved: UnsavedReporter, property = 'session'): void {
   setSessionOn(req, property, session);
   req.sessionErrorCode = null;
-  autoSave(req, res, onError, property);
+  autoSave(req, res, unsaved, property);
 }
 
 /** This package's session on the request, under the manager's `requestProperty`; null when there is none. */
@@ -116,7 +119,7 @@ export function setSessionOn(req: Request, property: string, session: ActiveSess
   (req as unknown as Record<string, unknown>)[property] = session;
 }
 
-function autoSave(req: Request, res: Response, onError: Config['onError'], property: string): void {
+function autoSave(req: Request, res: Response, unsaved: UnsavedReporter, property: string): void {
   const carrier = res as Response & { [AUTO_SAVE]?: true };
   if (carrier[AUTO_SAVE]) return;
   carrier[AUTO_SAVE] = true;
@@ -127,7 +130,7 @@ function autoSave(req: Request, res: Response, onError: Config['onError'], prope
     // Once the response is out, watch for later changes, unless this session's data was already reported.
     const finish = (watch: boolean): Response => {
       const result = (end as (...a: unknown[]) => Response).apply(this, args);
-      if (watch && session instanceof ActiveSession && onError) setImmediate(reportLateChanges, session, onError);
+      if (watch && session instanceof ActiveSession && unsaved.wanted()) setImmediate(reportLateChanges, session, unsaved);
       return result;
     };
     let pending = false;
@@ -135,7 +138,7 @@ function autoSave(req: Request, res: Response, onError: Config['onError'], prope
       try {
         pending = changesOf(session) !== null;
       } catch (err) {
-        onError?.(err as SessionError);
+        unsaved.report(err as SessionError, session);
         return finish(false);
       }
     }
@@ -146,7 +149,7 @@ function autoSave(req: Request, res: Response, onError: Config['onError'], prope
       finish(true);
     }, (err: SessionError) => {
       debug('save', `${err.code}: changes not saved, session ${(session as ActiveSession).sessionId}`, started);
-      onError?.(notSaved(err));
+      unsaved.report(notSaved(err), session as ActiveSession);
       finish(false);
     });
     return this;
@@ -170,17 +173,17 @@ function notSaved(err: SessionError): SessionError {
  * Reports changes made to the session after its response ended (they can no longer be saved),
  * checked once the callbacks queued by the end of the response have run.
  */
-function reportLateChanges(session: ActiveSession, onError: NonNullable<Config['onError']>): void {
+function reportLateChanges(session: ActiveSession, unsaved: UnsavedReporter): void {
   let changes;
   try {
     changes = changesOf(session);
   } catch (err) {
-    return onError(err as SessionError);
+    return unsaved.report(err as SessionError, session);
   }
   if (!changes) return;
   const fields = [...changes.set.map(([name]) => name), ...changes.remove].join(', ');
-  onError(new SessionError('HEADERS_SENT', `req.session was changed after the response ended (${fields}); the change was not saved. `
-    + 'Change the session before sending the response, or await req.session.save() before it.'));
+  unsaved.report(new SessionError('HEADERS_SENT', `req.session was changed after the response ended (${fields}); the change was not saved. `
+    + 'Change the session before sending the response, or await req.session.save() before it.'), session);
 }
 
 /** Options of `requireSession()`. */

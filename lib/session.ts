@@ -1,7 +1,7 @@
 /**
- * The `req.session` object: read-only facts about the session (getters on a frozen prototype that
- * no assignment can shadow or swap) next to the app's own data (plain properties). It remembers the
- * JSON it was loaded with, so only the fields a request changed are written back, and two requests
+ * The `req.session` object: read-only facts about the session (own, non-configurable getters that no
+ * assignment, definition or prototype swap can shadow or replace) next to the app's own data (plain
+ * properties). It remembers the JSON it was loaded with, so only the fields a request changed are written back, and two requests
  * that change different fields both keep their change. Names the package needs and data over the
  * size limits (lib/session-data.ts) are refused loudly, never dropped.
  */
@@ -79,6 +79,9 @@ export class ActiveSession {
 
   constructor(facts: Facts) {
     this.#facts = facts;
+    // Own, non-configurable and without setters: no assignment, defineProperty, delete or prototype swap can
+    // shadow or replace a fact or a method on this object.
+    Object.defineProperties(this, OWN_MEMBERS);
     for (const [name, json] of facts.stored.data) {
       if (!RESERVED.has(name)) (this as Record<string, unknown>)[name] = JSON.parse(json);
     }
@@ -147,9 +150,17 @@ export class ActiveSession {
   }
 }
 
-// Frozen: no assignment on an instance can shadow a fact or a method (they are read-only or
-// getter-only here), and the prototype cannot be changed in place. Costs nothing per request.
+// Frozen: the prototype cannot be changed in place.
 Object.freeze(ActiveSession.prototype);
+
+/** The facts and methods every session holds as its own members: the prototype's getters and functions, locked. */
+const OWN_MEMBERS: PropertyDescriptorMap = Object.fromEntries(
+  ['userId', 'sessionId', 'createdAt', 'authenticatedAt', 'lastActiveAt', 'expiresAt', 'idleExpiresAt', 'absoluteExpiresAt', 'save', 'toJSON'].map((name) => {
+    const { get, value } = Object.getOwnPropertyDescriptor(ActiveSession.prototype, name)!;
+    const locked: PropertyDescriptor = get ? { get } : { value, writable: false };
+    return [name, { ...locked, enumerable: false, configurable: false }];
+  }),
+);
 
 /**
  * Builds `req.session` from what the store returned. Throws if a data field is not JSON, or if the

@@ -7,7 +7,7 @@ import type { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
 import type { CookieJar } from './cookie';
 import { SessionError } from './errors';
-import { emitSafely } from './events';
+import { emitSafely, type UnsavedReporter } from './events';
 import { debug, startTimer } from './debug';
 import { attach, sessionOn, setSessionOn } from './middleware';
 import type { Config } from './options';
@@ -25,10 +25,12 @@ export interface SignInContext {
   readonly store: SessionStore;
   readonly cookies: CookieJar;
   readonly events: EventEmitter;
+  /** Where changes the automatic save could not save are reported. */
+  readonly unsaved: UnsavedReporter;
 }
 
 /** The sign-in, sign-out and step-up helpers of one manager. */
-export function createSignIn({ config, store, cookies, events }: SignInContext) {
+export function createSignIn({ config, store, cookies, events, unsaved }: SignInContext) {
   const limitFor = (userId: string): number => {
     const { maxSessions } = config;
     if (typeof maxSessions === 'number') return maxSessions;
@@ -99,7 +101,7 @@ export function createSignIn({ config, store, cookies, events }: SignInContext) 
         absoluteDeadline: stored.absoluteDeadline,
         data: new Map(entries),
       });
-      attach(req, res, session, config.onError, config.requestProperty);
+      attach(req, res, session, unsaved, config.requestProperty);
       return session as unknown as Session;
     },
 

@@ -187,11 +187,16 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
       throw badReply('reauthenticate', reply);
     },
 
-    /** Every user index under the prefix, on every master: user tags a batch at a time (SCAN, never blocking). */
+    /**
+     * Every user index under the prefix, on every master: user tags a batch at a time (SCAN, never blocking).
+     * Each step is bounded by the store timeout and fails as SESSION_STORE_UNAVAILABLE, without the command's arguments.
+     */
     async *scanUserTags(batch = 250): AsyncIterable<string[]> {
-      if (redis.state() !== 'ready') await whenReady(() => Promise.resolve());
-      for await (const names of redis.scan(indexPattern(keyPrefix), batch)) {
-        yield names.map((name) => userTagOfIndex(keyPrefix, name));
+      const steps = redis.scan(indexPattern(keyPrefix), batch)[Symbol.asyncIterator]();
+      for (;;) {
+        const step = await whenReady(() => steps.next());
+        if (step.done) return;
+        yield step.value.map((name) => userTagOfIndex(keyPrefix, name));
       }
     },
   };

@@ -172,6 +172,7 @@ describe.each(Object.entries(QUICK_STARTS))('the %s quick start, run as written'
       expect(login.status).toBe(503);
       expect(login.headers['retry-after']).toBe('1');
       expect(login.body.error.code).toBe('SESSION_STORE_UNAVAILABLE');
+      for (let i = 0; i < 50 && !/redis: connect ECONNREFUSED/.test(started.output()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(started.output()).toMatch(/redis: connect ECONNREFUSED/);
       expect(started.output()).not.toMatch(/Unhandled error event/);
     } finally {

@@ -2,11 +2,13 @@
  * The examples/ folder works as shipped: each example type-checks against the packed package
  * (strict, skipLibCheck false), refuses to start without SESSION_SECRET, and, started as its
  * README says against the test Redis, refuses an anonymous request, signs in and reaches its
- * protected route.
+ * protected route. The single-page app also runs in a real browser (Debian's chromium), which
+ * shows why a displaced or signed-out session ended.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import request from 'supertest';
 import { createConsumerProjects, REPO, run, type ConsumerProjects } from '../package/consumer-projects';
 
@@ -132,6 +134,46 @@ test('the esm-typescript example saves its typed session data', async () => {
     expect((await request(base).get('/me').set('Cookie', cookie)).body.visits).toBe(1);
     expect((await request(base).get('/me').set('Cookie', cookie)).body.visits).toBe(2);
   } finally {
+    stop();
+  }
+});
+
+test('the single-page app in a browser: signs in, and says why when the session was displaced', async () => {
+  const { base, stop } = await start(EXAMPLES.spa!.file, { SESSION_SECRET: SECRET, REDIS_URL: `redis://127.0.0.1:${process.env.ESS_TEST_REDIS_PORT}` });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.locator('#sign-in').waitFor(); // SESSION_MISSING: the sign-in form, no notice
+    expect(await page.textContent('#notice')).toBe('');
+
+    await page.fill('input[name=username]', 'spa-browser');
+    await page.fill('input[name=password]', 'wrong');
+    await page.click('#sign-in button');
+    await page.locator('#notice', { hasText: 'Wrong username or password.' }).waitFor();
+
+    await page.fill('input[name=password]', 'demo');
+    await page.click('#sign-in button');
+    await page.locator('#signed-in').waitFor();
+    expect(await page.textContent('#user')).toBe('spa-browser');
+
+    // The same user signs in on another device: back in this tab, the page says why it was signed out.
+    expect((await request(base).post('/api/login').send({ username: 'spa-browser', password: 'demo' })).status).toBe(200);
+    await page.reload();
+    await page.locator('#sign-in').waitFor();
+    expect(await page.textContent('#notice')).toBe('You were signed out because your account signed in somewhere else.');
+
+    await page.fill('input[name=username]', 'spa-browser');
+    await page.fill('input[name=password]', 'demo');
+    await page.click('#sign-in button');
+    await page.locator('#signed-in').waitFor();
+    await page.click('#sign-out');
+    await page.locator('#sign-in').waitFor();
+    await page.reload();
+    await page.locator('#sign-in').waitFor(); // signed out: the cookie is gone, SESSION_MISSING again
+    expect(await page.textContent('#notice')).toBe('');
+  } finally {
+    await browser.close();
     stop();
   }
 });

@@ -2,10 +2,15 @@
  * The README works as written: every ```ts block, taken out of README.md as it is, type-checks
  * against the packed package in a user's project, strict and with skipLibCheck false, both as an
  * ES module (nodenext, "type": "module") and as CommonJS TypeScript (module commonjs). Blocks
- * that import `./users.js` get a stand-in for the app's own user check.
+ * that import `./users.js` get a stand-in for the app's own user check. The two quick starts
+ * (Express 5, and Express 4 on Express 4) also run as written: they refuse to start without
+ * SESSION_SECRET, sign in and reach the protected route, and answer 503 when Redis is down.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import request from 'supertest';
+import { freePort } from '../helpers/redis-servers';
 import { createConsumerProjects, REPO, run, type ConsumerProjects } from './consumer-projects';
 
 jest.setTimeout(180_000);
@@ -79,4 +84,99 @@ test.each(Object.keys(MODES) as (keyof typeof MODES)[])('every ```ts block of RE
     const outcome = await run(process.execPath, [tsc, '-p', dir], projects.root).then(() => 'compiled', (err: Error) => err.message);
     expect(outcome).toBe('compiled');
   }
+});
+
+/** A quick start run as its own process with node --import tsx, as a user runs a TypeScript file. */
+interface Started {
+  readonly exit: Promise<number | null>;
+  output(): string;
+  stop(): void;
+}
+
+function startQuickStart(file: string, env: NodeJS.ProcessEnv): Started {
+  // cwd is the repository so that `--import tsx` finds tsx; the file resolves its packages from its own folder.
+  const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { exit, output: () => output, stop: () => child.kill('SIGTERM') };
+}
+
+/** Waits until the app answers on `base`, or fails with its output if it exits first or takes 30 s. */
+async function untilListening(base: string, started: Started): Promise<void> {
+  let exited = false;
+  void started.exit.then(() => (exited = true));
+  for (let i = 0; i < 300 && !exited; i++) {
+    if (await request(base).get('/private').then(() => true, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the quick start did not start listening:\n${started.output()}`);
+}
+
+const QUICK_STARTS = { 'Express 5': { block: 0, express: 'express' }, 'Express 4': { block: 1, express: 'express4' } };
+const SECRET = 'readme-quick-start-secret-0123456789-abcdef';
+
+describe.each(Object.entries(QUICK_STARTS))('the %s quick start, run as written', (name, { block, express }) => {
+  let file: string;
+  beforeAll(() => {
+    const dir = join(projects.root, `quick-start-${block}`);
+    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+    writeFileSync(join(dir, 'users.ts'), USERS_STUB);
+    // The Express 4 variant runs on Express 4: its folder gets its own express.
+    symlinkSync(join(REPO, 'node_modules', express), join(dir, 'node_modules', 'express'), 'dir');
+    file = join(dir, 'server.ts');
+    writeFileSync(file, blocks[block]!.code);
+    expect(blocks[block]!.code).toContain(name === 'Express 4' ? 'next(err)' : 'app.use(sessions.errorHandler());');
+  });
+
+  test('refuses to start without SESSION_SECRET, saying so', async () => {
+    const started = startQuickStart(file, { SESSION_SECRET: '', PORT: String(await freePort()), REDIS_URL: 'redis://127.0.0.1:1' });
+    const timer = setTimeout(() => started.stop(), 30_000);
+    const code = await started.exit;
+    clearTimeout(timer);
+    expect(code).toBe(1);
+    expect(started.output()).toMatch(/Error: Set SESSION_SECRET to at least 32 random characters\./);
+  });
+
+  test('signs in, reaches the protected route and signs out', async () => {
+    const base = `http://127.0.0.1:${await freePort()}`;
+    const started = startQuickStart(file, { SESSION_SECRET: SECRET, PORT: base.split(':')[2], REDIS_URL: `redis://127.0.0.1:${process.env.ESS_TEST_REDIS_PORT}` });
+    try {
+      await untilListening(base, started);
+      const anonymous = await request(base).get('/private');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body.error.code).toBe('SESSION_MISSING');
+      expect((await request(base).post('/login').send({ username: `readme-${block}`, password: 'wrong' })).body.error.code).toBe('BAD_CREDENTIALS');
+      const login = await request(base).post('/login').send({ username: `readme-${block}`, password: 'secret' });
+      expect(login.status).toBe(200);
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      const me = await request(base).get('/private').set('Cookie', cookie);
+      expect(me.status).toBe(200);
+      expect(me.body).toEqual({ userId: `readme-${block}` });
+      expect((await request(base).post('/logout').set('Cookie', cookie)).status).toBe(204);
+      expect((await request(base).get('/private').set('Cookie', cookie)).body.error.code).toBe('SESSION_EXPIRED');
+    } finally {
+      started.stop();
+    }
+  });
+
+  test('answers a sign-in while Redis is down with 503 JSON, and logs the outage through its error listener', async () => {
+    const base = `http://127.0.0.1:${await freePort()}`;
+    const deadRedis = `redis://127.0.0.1:${await freePort()}`;
+    const started = startQuickStart(file, { SESSION_SECRET: SECRET, PORT: base.split(':')[2], REDIS_URL: deadRedis });
+    try {
+      await untilListening(base, started);
+      const login = await request(base).post('/login').send({ username: 'readme-outage', password: 'secret' });
+      expect(login.status).toBe(503);
+      expect(login.headers['retry-after']).toBe('1');
+      expect(login.body.error.code).toBe('SESSION_STORE_UNAVAILABLE');
+      for (let i = 0; i < 50 && !/redis: connect ECONNREFUSED/.test(started.output()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(started.output()).toMatch(/redis: connect ECONNREFUSED/);
+      expect(started.output()).not.toMatch(/Unhandled error event/);
+    } finally {
+      started.stop();
+    }
+  });
 });

@@ -1,16 +1,19 @@
 /**
  * No session change is dropped silently: a change made after the response ended, and a change
- * whose save was refused because the session ended during the request, both reach onError.
+ * whose save was refused because the session ended during the request, both reach onError and
+ * the manager's save-error event.
  */
 import request from 'supertest';
-import type { SessionError } from '../lib';
+import type { SaveErrorEvent, SessionError } from '../lib';
 import { signIn, sleep, useApp } from './helpers/suite';
 import { TARGETS } from './helpers/targets';
 
 const reported: SessionError[] = [];
+const saveErrors: SaveErrorEvent[] = [];
 let release: (() => void) | null = null;
 
 const ctx = useApp(TARGETS[0], { onError: (err) => reported.push(err) }, (app, sessions) => {
+  sessions.on('save-error', (event) => saveErrors.push(event));
   app.post('/late-change', sessions.requireSession(), (req, res) => {
     res.json({ ok: true });
     req.session!.note = 'after the response';
@@ -36,7 +39,13 @@ const ctx = useApp(TARGETS[0], { onError: (err) => reported.push(err) }, (app, s
 
 beforeEach(() => {
   reported.length = 0;
+  saveErrors.length = 0;
 });
+
+/** The save-error events match what onError got, one for one, with the session's user and id. */
+function expectSaveErrors(userId: string): void {
+  expect(saveErrors).toEqual(reported.map((error) => ({ error, userId, sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/) })));
+}
 
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !check(); i++) await sleep(10);
@@ -47,6 +56,7 @@ test('a change saved before the response ends reports nothing', async () => {
   expect((await request(ctx.app).post('/data').set('Cookie', cookie).send({ note: 'kept' })).status).toBe(200);
   await sleep(50);
   expect(reported).toEqual([]);
+  expect(saveErrors).toEqual([]);
   expect((await request(ctx.app).get('/me').set('Cookie', cookie)).body.note).toBe('kept');
 });
 
@@ -57,6 +67,7 @@ test.each(['/late-change', '/late-async-change'])('a change made after the respo
   expect(reported).toHaveLength(1);
   expect(reported[0]!.code).toBe('HEADERS_SENT');
   expect(reported[0]!.message).toMatch(/req\.session was changed after the response ended \((note|cart)\); the change was not saved/);
+  expectSaveErrors(`late${path}`);
   const me = await request(ctx.app).get('/me').set('Cookie', cookie);
   expect(me.body.note).toBeUndefined();
   expect(me.body.cart).toBeUndefined();
@@ -68,6 +79,7 @@ test('a change whose session was revoked during the request is reported as not s
   expect(reported.map((err) => err.code)).toEqual(['SESSION_REVOKED']);
   expect(reported[0]!.message).toMatch(/changes to req\.session were not saved: the session was revoked/);
   expect((reported[0]!.cause as SessionError).code).toBe('SESSION_REVOKED');
+  expectSaveErrors('revoked-mid-request');
 });
 
 test('a change whose session was displaced during the request is reported as not saved (SESSION_DISPLACED)', async () => {
@@ -79,4 +91,5 @@ test('a change whose session was displaced during the request is reported as not
   expect((await pending).status).toBe(200);
   expect(reported.map((err) => err.code)).toEqual(['SESSION_DISPLACED']);
   expect(reported[0]!.message).toMatch(/changes to req\.session were not saved: a newer sign-in of the user displaced the session/);
+  expectSaveErrors('displaced-mid-request');
 });

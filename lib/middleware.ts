@@ -16,7 +16,11 @@ import { ActiveSession, changesOf, createSession, observedAt, type Session } fro
 import type { ResolveResult, SessionStore } from './store/store';
 import type { SessionRef } from './token';
 
-const AUTO_SAVE = Symbol('express-single-session.autoSave');
+/**
+ * Responses whose end already saves the session. A set beside them, not a mark on them: adding a property to an
+ * Express request or response (whose prototype Express swapped) costs microseconds, a WeakSet entry far less.
+ */
+const AUTO_SAVED = new WeakSet<Response>();
 
 /** What the resolver tells the manager about each request (for events and metrics). */
 export interface ResolverHooks {
@@ -120,9 +124,8 @@ export function setSessionOn(req: Request, property: string, session: ActiveSess
 }
 
 function autoSave(req: Request, res: Response, unsaved: UnsavedReporter, property: string): void {
-  const carrier = res as Response & { [AUTO_SAVE]?: true };
-  if (carrier[AUTO_SAVE]) return;
-  carrier[AUTO_SAVE] = true;
+  if (AUTO_SAVED.has(res)) return;
+  AUTO_SAVED.add(res);
   const end = res.end;
   res.end = function endAfterSave(this: Response, ...args: unknown[]) {
     res.end = end;

@@ -28,8 +28,9 @@ function serve() {
   const { buildApp } = require('../__tests__/helpers/app.ts');
   const target = JSON.parse(process.argv[3]);
   const redis = target.cluster ? new Redis.Cluster(target.cluster.map((port) => ({ host: '127.0.0.1', port }))) : new Redis({ host: '127.0.0.1', port: target.port });
-  // The fan-out users hold up to 1000 sessions each (one stream each); everyone else one.
-  const { app } = buildApp(redis, { keyPrefix: process.argv[4], maxSessions: (userId) => (userId.startsWith('fan-') ? 1000 : 1) });
+  // The fan-out users hold up to 1000 sessions each (one stream each); everyone else one. A long store
+  // timeout: seeding 10,000 sessions on a loaded machine must not fail with 503 (it times nothing measured).
+  const { app } = buildApp(redis, { keyPrefix: process.argv[4], storeTimeoutMs: 10_000, maxSessions: (userId) => (userId.startsWith('fan-') ? 1000 : 1) });
   app.get('/memory', (_req, res) => {
     for (let i = 0; i < 3; i++) global.gc?.();
     res.json(process.memoryUsage());

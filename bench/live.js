@@ -4,7 +4,9 @@
  *    other; p50 / p99 over --trials trials (default 300);
  * 2. one process holding --streams open streams (default 10,000): Redis subscriber connections, memory
  *    per open stream, and the fan-out time of one notice to every stream;
- * 3. the cross-process check of 1 on a private 3-master Redis Cluster.
+ * 3. the cross-process check of 1 on a private 3-master Redis Cluster;
+ * 4. the heap of the process that held the streams after --cycles streams (default 10,000) were opened
+ *    and closed by their clients, against before them (after 1,000 warm-up cycles; GC before each reading).
  * Each app runs in its own Node process (this file with `serve`), on the TypeScript sources.
  * Prints a Markdown section; --write puts it into bench/RESULTS.md under "## Live sign-out".
  */
@@ -26,8 +28,9 @@ function serve() {
   const { buildApp } = require('../__tests__/helpers/app.ts');
   const target = JSON.parse(process.argv[3]);
   const redis = target.cluster ? new Redis.Cluster(target.cluster.map((port) => ({ host: '127.0.0.1', port }))) : new Redis({ host: '127.0.0.1', port: target.port });
-  // The fan-out users hold up to 1000 sessions each (one stream each); everyone else one.
-  const { app } = buildApp(redis, { keyPrefix: process.argv[4], maxSessions: (userId) => (userId.startsWith('fan-') ? 1000 : 1) });
+  // The fan-out users hold up to 1000 sessions each (one stream each); everyone else one. A long store
+  // timeout: seeding 10,000 sessions on a loaded machine must not fail with 503 (it times nothing measured).
+  const { app } = buildApp(redis, { keyPrefix: process.argv[4], storeTimeoutMs: 10_000, maxSessions: (userId) => (userId.startsWith('fan-') ? 1000 : 1) });
   app.get('/memory', (_req, res) => {
     for (let i = 0; i < 3; i++) global.gc?.();
     res.json(process.memoryUsage());
@@ -119,8 +122,29 @@ async function manyStreams(holder, through, count, redisPort) {
   };
 }
 
+/** `count` streams opened and closed by the client on `holder` (25 users at once): its heap before and after. */
+async function openCloseCycles(holder, through, count) {
+  const cookies = await Promise.all(Array.from({ length: 25 }, (_, i) => signIn(through.base, `cycle-${i}`)));
+  const cycles = (n) => Promise.all(cookies.map(async (cookie) => {
+    for (let i = 0; i < n / cookies.length; i++) {
+      const stream = await openStream(holder.base, cookie);
+      await stream.next('session', 20_000);
+      stream.close();
+      await stream.closed(20_000);
+    }
+  }));
+  await cycles(1000);
+  const before = await (await fetch(`${holder.base}/memory`)).json();
+  await cycles(count);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const after = await (await fetch(`${holder.base}/memory`)).json();
+  return { cycles: count, heapBefore: before.heapUsed, heapAfter: after.heapUsed };
+}
+
+const signedKb = (bytes) => `${bytes >= 0 ? '+' : '-'}${Math.abs(bytes / 1024).toFixed(0)} KB`;
+
 function report(facts) {
-  const { single, many, cluster, machine } = facts;
+  const { single, many, cluster, cycled, machine } = facts;
   const ms = (x) => x.toFixed(1);
   return `## Live sign-out
 
@@ -133,6 +157,7 @@ function report(facts) {
 | One process holding ${many.streams.toLocaleString('en')} open streams (${many.users} users) | ${many.subscriberConnections} Redis subscriber connection${many.subscriberConnections === 1 ? '' : 's'} |
 | Memory per open stream (after GC) | ${(many.heapPerStream / 1024).toFixed(1)} KB of heap, ${(many.rssPerStream / 1024).toFixed(1)} KB of RSS (HTTP socket and response included) |
 | Fan-out: all ${many.users} users revoked at once, \`ended\` on all ${many.streams.toLocaleString('en')} streams | ${ms(many.fanOutMs)} ms until the last one |
+| Heap of that process after ${cycled.cycles.toLocaleString('en')} streams opened and closed by their clients (after GC) | ${signedKb(cycled.heapAfter - cycled.heapBefore)} against before them (${(cycled.heapBefore / 1048576).toFixed(1)} MB, then ${(cycled.heapAfter / 1048576).toFixed(1)} MB) |
 
 The times run from sending the sign-in request (or the revocations) to the event's arrival at the client,
 so they include the sign-in itself: its HTTP round trip and its script, which publishes the notice.
@@ -144,6 +169,9 @@ async function main() {
   const value = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
   const trials = value('--trials', 300);
   const count = value('--streams', 10_000);
+  const cycleCount = value('--cycles', 10_000);
+  const os = require('node:os');
+  const loadBefore = os.loadavg().map((x) => x.toFixed(2)).join(' / ');
   const { startRedis, startCluster } = require('../__tests__/helpers/redis-servers.ts');
   const [server, cluster] = await Promise.all([startRedis(), startCluster({ masters: 3 })]);
   const apps = [];
@@ -156,14 +184,16 @@ async function main() {
     console.error(`single Redis: p50 ${single.p50.toFixed(1)} ms, p99 ${single.p99.toFixed(1)} ms`);
     const many = await manyStreams(a, b, count, server.port);
     console.error(`${many.streams} streams: ${many.subscriberConnections} subscriber connection(s), fan-out ${many.fanOutMs.toFixed(0)} ms`);
+    const cycled = await openCloseCycles(a, b, cycleCount);
+    console.error(`${cycled.cycles} open/close cycles: heap ${signedKb(cycled.heapAfter - cycled.heapBefore)}`);
     const ports = cluster.seeds.map((seed) => seed.port);
     const [ca, cb] = await Promise.all([startServer({ cluster: ports }, prefix), startServer({ cluster: ports }, prefix)]);
     apps.push(ca, cb);
     await crossProcess(ca, cb, 20, 'cwarm');
     const clustered = await crossProcess(ca, cb, trials, 'cluster');
-    const os = require('node:os');
-    const machine = `${os.cpus().length} CPUs, Node ${process.versions.node}, Redis ${require('node:child_process').execFileSync('redis-server', ['--version']).toString().match(/v=(\S+)/)[1]}`;
-    const section = report({ single, many, cluster: clustered, machine });
+    const loadAfter = os.loadavg().map((x) => x.toFixed(2)).join(' / ');
+    const machine = `measured ${new Date().toISOString().slice(0, 19)}Z; ${os.cpus().length} CPUs, load average ${loadBefore} before and ${loadAfter} after (1 / 5 / 15 min; other work shared the CPUs when above 2), Node ${process.versions.node}, Redis ${require('node:child_process').execFileSync('redis-server', ['--version']).toString().match(/v=(\S+)/)[1]}`;
+    const section = report({ single, many, cluster: clustered, cycled, machine });
     process.stdout.write(section);
     if (args.includes('--write')) {
       const file = path.join(__dirname, 'RESULTS.md');

@@ -32,7 +32,7 @@ const APPS = [
 const SCALE_DBS = { small: 4, large: 5 };
 const SMALL_SESSIONS = 1000;
 
-const USAGE = 'usage: npm run bench -- [--live [--trials N] [--streams N] [--write]] | [--quick] [--rounds N] [--duration SECONDS] [--connections N] [--sessions N] [--out FILE] [--no-build | --from-source]';
+const USAGE = 'usage: npm run bench -- [--live [--trials N] [--streams N] [--cycles N] [--write]] | [--quick] [--rounds N] [--duration SECONDS] [--connections N] [--sessions N] [--out FILE] [--no-build | --from-source]';
 
 function parseArgs(argv) {
   const quick = argv.includes('--quick');
@@ -244,12 +244,21 @@ async function main() {
     const report = renderReport({ machine, settings, apps, scaling, clients });
     const out = path.resolve(ROOT, settings.out);
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, report);
+    fs.writeFileSync(out, `${report.trimEnd()}\n${liveSectionOf(out)}`);
     console.log(report);
     console.log(`written to ${path.relative(ROOT, out)}`);
   } finally {
     await stopAll();
   }
+}
+
+/** The "## Live sign-out" section `bench/live.js --write` put into `file` (kept when this run rewrites it), or ''. */
+function liveSectionOf(file) {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const start = text.indexOf('## Live sign-out');
+  if (start === -1) return '';
+  const end = text.indexOf('\n## ', start + 1);
+  return `\n${text.slice(start, end === -1 ? undefined : end + 1).trimEnd()}\n`;
 }
 
 if (process.argv.includes('--live')) {

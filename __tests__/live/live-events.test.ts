@@ -144,6 +144,17 @@ describe.each(TARGETS.filter((t) => t.client === 'ioredis'))('live sign-out on $
     await mine.next('ended');
     await sleep(100);
     expect(heard.map(([name, event]) => [name, event.remote])).toEqual([['displaced', undefined]]);
+
+    // Revoked through the other process: `revoked` here with remote: true.
+    heard.length = 0;
+    const revokedCookie = await signInAt(other.base, 'remote-events');
+    const revokedId = (await request(here.app).get('/me').set('Cookie', revokedCookie)).body.sessionId as string;
+    const revokedStream = await open(here.base, revokedCookie);
+    await revokedStream.next('session');
+    await fetch(`${other.base}/revoke`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ userId: 'remote-events' }) });
+    expect((await revokedStream.next('ended')).data).toEqual({ code: 'SESSION_REVOKED' });
+    for (let i = 0; i < 50 && heard.length === 0; i++) await sleep(20);
+    expect(heard).toEqual([['revoked', { userId: 'remote-events', sessionId: revokedId, remote: true }]]);
     here.sessions.off('displaced', onDisplaced).off('revoked', onRevoked);
   });
 
@@ -218,6 +229,23 @@ describe.each(TARGETS.filter((t) => t.client === 'ioredis'))('live sign-out on $
     await signInAt(other.base, 'capped');
     await Promise.all([second.next('ended'), third.next('ended')]);
   });
+
+  test('by default a session holds at most 10 streams: the 11th closes the oldest', async () => {
+    const cookie = await signInAt(here.base, 'default-cap');
+    const opened: SseStream[] = [];
+    for (let i = 0; i < 11; i++) {
+      const stream = await open(here.base, cookie);
+      await stream.next('session');
+      opened.push(stream);
+    }
+    await opened[0].closed();
+    expect(opened[0].events.map((e) => e.event)).toEqual(['session']);
+    await sleep(100);
+    expect(opened.slice(1).filter((s) => s.ended)).toHaveLength(0);
+    await signInAt(other.base, 'default-cap');
+    const ended = await Promise.all(opened.slice(1).map((s) => s.next('ended')));
+    expect(ended.map((e) => e.data.code)).toEqual(Array(10).fill('SESSION_DISPLACED'));
+  });
 });
 
 describe('liveEvents() options', () => {
@@ -231,13 +259,13 @@ describe('liveEvents() options', () => {
   });
 });
 
-describe('an event stream is not activity (single Redis)', () => {
+describe.each(TARGETS.filter((t) => t.client === 'ioredis'))('an event stream is not activity on $name', (target) => {
   const prefix = uniquePrefix();
-  let redis: Redis;
+  let redis: Redis | Cluster;
   let here: Awaited<ReturnType<typeof listen>>;
 
   beforeAll(async () => {
-    redis = new Redis({ host: '127.0.0.1', port: Number(process.env.ESS_TEST_REDIS_PORT) });
+    redis = target.ioredis();
     here = await listen(redis, { keyPrefix: prefix, idleTimeout: 2 });
   });
   afterAll(async () => {

@@ -4,10 +4,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { Cluster } from 'ioredis';
 import request from 'supertest';
+import { keyNamer } from '../../lib/store/keys';
+import { userTagOf } from '../../lib/token';
+import { buildApp } from '../helpers/app';
 import { openStream, type SseStream } from '../helpers/sse';
-import { signIn, useApp } from '../helpers/suite';
-import { TARGETS } from '../helpers/targets';
+import { signIn, sleep, useApp } from '../helpers/suite';
+import { closeClient, TARGETS, uniquePrefix } from '../helpers/targets';
 
 describe.each(TARGETS.filter((t) => t.client === 'node-redis'))('live sign-out on $name', (target) => {
   const ctx = useApp(target);
@@ -30,8 +34,8 @@ describe.each(TARGETS.filter((t) => t.client === 'node-redis'))('live sign-out o
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const open = async (cookie: string): Promise<SseStream> => {
-    const stream = await openStream(base, cookie);
+  const open = async (cookie: string, at = base): Promise<SseStream> => {
+    const stream = await openStream(at, cookie);
     streams.push(stream);
     return stream;
   };
@@ -57,5 +61,34 @@ describe.each(TARGETS.filter((t) => t.client === 'node-redis'))('live sign-out o
     await two.next('session');
     expect((await request(ctx.app).post('/logout').set('Cookie', out)).status).toBe(204);
     expect((await two.next('ended', 3000)).data).toEqual({ code: 'SESSION_LOGGED_OUT' });
+  });
+
+  test('closing the app\'s client closes the subscriber too (nothing keeps the process alive)', async () => {
+    // A client (or Cluster) of its own, so that closing it leaves the suite's app alone.
+    const client = target.connect();
+    const prefix = uniquePrefix();
+    const { app } = buildApp(client, { keyPrefix: prefix });
+    const own: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const ownBase = `http://127.0.0.1:${(own.address() as AddressInfo).port}`;
+    try {
+      const stream = await open(await signIn(app, 'nr-close'), ownBase);
+      await stream.next('session');
+      const channel = keyNamer(prefix)(userTagOf('nr-close')).channel;
+      // Asked of every master (on a Cluster only the channel's own master counts it).
+      const masters = ctx.redis instanceof Cluster ? ctx.redis.nodes('master') : [ctx.redis];
+      const subscribed = async (): Promise<number> => {
+        const counts = await Promise.all(masters.map(async (m) => ((await m.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number])[1]));
+        return counts.reduce((x, y) => x + y, 0);
+      };
+      expect(await subscribed()).toBe(1);
+      await closeClient(client);
+      for (let i = 0; i < 100 && (await subscribed()) !== 0; i++) await sleep(20);
+      expect(await subscribed()).toBe(0);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((resolve) => own.close(resolve));
+    }
   });
 });

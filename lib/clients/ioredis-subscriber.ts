@@ -2,7 +2,9 @@
  * Sharded pub/sub for ioredis: one `duplicate()` of the app's `Redis` (plain or Sentinel), or on a
  * `Cluster` one connection per master, each channel subscribed on the master that owns its slot.
  * Channels are re-subscribed by this module after every reconnect (not by ioredis), so it knows when
- * the gap ended and can report it; on a Cluster, channels whose slot moved follow it to the new master.
+ * the gap ended and can report it; on a Cluster, channels whose slot moved follow it to the new master
+ * (after a lost connection, a `sunsubscribe` pushed by a demoted master, or a slot refresh of the app's
+ * client), and the slot map is asked again until every channel is on a connected master.
  */
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Subscriber, SubscriberHandlers } from './adapter';
@@ -22,10 +24,13 @@ interface Connection {
   readonly channels: Set<string>;
   subscribe(channel: string): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
+  /** True while the connection is up. */
+  ready(): boolean;
   close(): void;
 }
 
-function connection(client: Redis, handlers: SubscriberHandlers, onLost: () => void): Connection {
+/** `onTrouble`: the connection dropped, or Redis unsubscribed its channels because their slot moved. */
+function connection(client: Redis, handlers: SubscriberHandlers, onTrouble: () => void): Connection {
   const channels = new Set<string>();
   let lost = false;
   // Errors are retried by reconnecting; the app's own client reports Redis trouble to the app.
@@ -36,8 +41,13 @@ function connection(client: Redis, handlers: SubscriberHandlers, onLost: () => v
   client.on('close', () => {
     if (channels.size > 0 && !lost) {
       lost = true;
-      onLost();
+      onTrouble();
     }
+  });
+  // ioredis 6 reports a `sunsubscribe` Redis pushed unasked (the slot moved, e.g. a manual failover
+  // demoted this master) as 'moved'.
+  client.on('moved', () => {
+    if (channels.size > 0) onTrouble();
   });
   client.on('ready', () => {
     if (!lost) return;
@@ -59,6 +69,7 @@ function connection(client: Redis, handlers: SubscriberHandlers, onLost: () => v
       if (!channels.delete(channel)) return;
       if (client.status === 'ready') await client.sunsubscribe(channel).catch(() => undefined);
     },
+    ready: () => client.status === 'ready',
     close: () => client.disconnect(),
   };
 }
@@ -114,7 +125,11 @@ function clusterSubscriber(cluster: Cluster, handlers: SubscriberHandlers): Subs
     return conn;
   }
 
-  /** After a lost connection: refresh the slot map and move channels whose slot has a new master. */
+  /**
+   * After a lost connection or a moved slot: refresh the slot map and move channels whose slot has a new
+   * master; again every 500 ms while a channel's master is not connected (a killed master's replica is
+   * promoted only after the cluster's node timeout).
+   */
   function scheduleReconcile(): void {
     if (reconciling || closed) return;
     reconciling = setTimeout(() => {
@@ -142,12 +157,20 @@ function clusterSubscriber(cluster: Cluster, handlers: SubscriberHandlers): Subs
         conns.delete(nodeKey);
       }
     }
+    const waiting = [...new Set(home.values())].some((nodeKey) => !conns.get(nodeKey)?.ready());
+    if (waiting) scheduleReconcile();
     if (moved.length === 0) return;
     Promise.all(moved.map((channel) => connFor(home.get(channel)!).subscribe(channel))).then(
       () => handlers.resubscribed(moved.filter((channel) => home.has(channel))),
       () => scheduleReconcile(),
     );
   }
+
+  // The app's client found the slot map changed (a MOVED reply, a lost node): follow it.
+  const onRefresh = (): void => {
+    if (!closed && home.size > 0) reconcile();
+  };
+  cluster.on('refresh', onRefresh);
 
   return {
     async subscribe(channel) {
@@ -167,6 +190,7 @@ function clusterSubscriber(cluster: Cluster, handlers: SubscriberHandlers): Subs
     connections: () => conns.size,
     close() {
       closed = true;
+      cluster.off('refresh', onRefresh);
       if (reconciling) clearTimeout(reconciling);
       for (const conn of conns.values()) conn.close();
       conns.clear();

@@ -19,7 +19,7 @@ interface PubSubClient {
   disconnect?(): Promise<unknown>;
 }
 
-/** A subscriber on a duplicate of `app`; closed with `close()` or when the app's client ends. */
+/** A subscriber on a duplicate of `app`; closed with `close()` or when the app closes its client or Cluster. */
 export function nodeRedisSubscriber(app: unknown, handlers: SubscriberHandlers): Subscriber {
   const client = app as PubSubClient;
   const channels = new Set<string>();
@@ -36,7 +36,9 @@ export function nodeRedisSubscriber(app: unknown, handlers: SubscriberHandlers):
     if (open?.destroy) open.destroy();
     else void (open?.close ?? open?.disconnect)?.call(open).catch(() => undefined);
   };
+  // A client emits 'end' when closed or destroyed; a Cluster emits 'disconnect' instead (only then).
   client.on('end', close);
+  client.on('disconnect', close);
 
   function open(): Promise<PubSubClient> {
     if (connection) return Promise.resolve(connection);

@@ -5,12 +5,11 @@
  * a race against a short timeout: a loaded machine can only make them slower, not wrong.
  */
 import request from 'supertest';
-import { buildApp } from './helpers/app';
 import { waitUntil } from './helpers/redis-servers';
-import { isIndexKey, isSessionKey, keysWithPrefix, signIn, sleep, useApp, type SuiteContext } from './helpers/suite';
-import { TARGETS } from './helpers/targets';
+import { buildOn, describeUncached, isIndexKey, isSessionKey, keysWithPrefix, signIn, sleep, useApp, type SuiteContext } from './helpers/suite';
+import { CACHED_TARGETS, TARGETS } from './helpers/targets';
 
-describe.each(TARGETS)('expiry ($name)', (target) => {
+describe.each([...TARGETS, ...CACHED_TARGETS])('expiry ($name)', (target) => {
   /** The PTTL of `userId`'s only session record under `prefix` (-2 once it is gone). */
   async function recordPttl(ctx: SuiteContext): Promise<number> {
     const key = (await keysWithPrefix(ctx.redis, ctx.prefix)).find(isSessionKey);
@@ -68,7 +67,8 @@ describe.each(TARGETS)('expiry ($name)', (target) => {
     });
   });
 
-  describe('absolute lifetime of 3 s, every request refreshes', () => {
+  // touchAfter 0 (refused with localCache): the cached target's absolute deadline is checked by 'a shorter absolute policy'.
+  describeUncached(target, 'absolute lifetime of 3 s, every request refreshes', () => {
     const ctx = useApp(target, { idleTimeout: 3, absoluteTimeout: 3, touchAfter: 0 });
 
     test('activity cannot extend a session past its absolute lifetime', async () => {
@@ -99,7 +99,7 @@ describe.each(TARGETS)('expiry ($name)', (target) => {
 
     test('applies at once to sessions created under a longer one', async () => {
       const cookie = await signIn(ctx.app, 'policy-user');
-      const stricter = buildApp(ctx.client, { keyPrefix: ctx.prefix, idleTimeout: 2, absoluteTimeout: 2 }).app;
+      const stricter = buildOn(target, ctx.client, { keyPrefix: ctx.prefix, idleTimeout: 2, absoluteTimeout: 2 }).app;
       const now = await request(stricter).get('/me').set('Cookie', cookie);
       expect(now.status).toBe(200);
       const deadline = Date.parse(now.body.absoluteExpiresAt);
@@ -112,7 +112,8 @@ describe.each(TARGETS)('expiry ($name)', (target) => {
     });
   });
 
-  describe('TTLs in Redis (touchAfter 0: every request refreshes)', () => {
+  // touchAfter 0 (refused with localCache): the refresh under touchAfter > 0 is timed in the first block and in touch-after.test.ts.
+  describeUncached(target, 'TTLs in Redis (touchAfter 0: every request refreshes)', () => {
     const ctx = useApp(target, { idleTimeout: 100, touchAfter: 0 });
 
     async function ttls(): Promise<{ session: number; index: number }> {

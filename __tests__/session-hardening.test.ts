@@ -6,11 +6,11 @@
 import request from 'supertest';
 import type { SessionError } from '../lib';
 import { keysWithPrefix, signIn, useApp } from './helpers/suite';
-import { TARGETS } from './helpers/targets';
+import { CACHED_TARGETS, TARGETS } from './helpers/targets';
 
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype);
 
-describe.each(TARGETS)('req.session hardening ($name)', (target) => {
+describe.each([...TARGETS, ...CACHED_TARGETS])('req.session hardening ($name)', (target) => {
   const reported: SessionError[] = [];
   const ctx = useApp(target, { onError: (err) => reported.push(err) }, (app, sessions) => {
     /** Copies the body into the session the careless way, then reports what the request sees. */

@@ -10,10 +10,9 @@ import { Registry } from 'prom-client';
 import request from 'supertest';
 import { createSessionManager, type SessionEvents, type SessionManager } from '../../lib';
 import { hashToken } from '../../lib/token';
-import { buildApp } from '../helpers/app';
 import { freePort, waitUntil } from '../helpers/redis-servers';
-import { isSessionKey, keysWithPrefix, rawValueOf, sessionCookieOf, signIn, useApp } from '../helpers/suite';
-import { TARGETS } from '../helpers/targets';
+import { buildOn, isSessionKey, keysWithPrefix, rawValueOf, sessionCookieOf, signIn, useApp } from '../helpers/suite';
+import { CACHED_TARGETS, TARGETS } from '../helpers/targets';
 
 const NAMES: (keyof SessionEvents)[] = ['login', 'displaced', 'limit', 'logout', 'revoked', 'expired', 'store-error', 'request'];
 
@@ -32,7 +31,7 @@ async function valueOf(registry: Registry, name: string, labels: Record<string, 
   return match?.value ?? 0;
 }
 
-describe.each(TARGETS)('events and metrics ($name)', (target) => {
+describe.each([...TARGETS, ...CACHED_TARGETS])('events and metrics ($name)', (target) => {
   describe('events', () => {
     const ctx = useApp(target, { idleTimeout: 3, absoluteTimeout: false });
 
@@ -145,7 +144,7 @@ describe.each(TARGETS)('events and metrics ($name)', (target) => {
 
     test('counts rejected sign-ins', async () => {
       const rejections = new Registry();
-      const { app } = buildApp(ctx.redis, { keyPrefix: ctx.prefix, onLimit: 'reject-new', metrics: { registry: rejections } });
+      const { app } = buildOn(target, ctx.redis, { keyPrefix: ctx.prefix, onLimit: 'reject-new', metrics: { registry: rejections } });
       await signIn(app, 'metered-limit');
       await request(app).post('/login').send({ userId: 'metered-limit' });
       await request(app).post('/login').send({ userId: 'metered-limit' });

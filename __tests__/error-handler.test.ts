@@ -69,8 +69,13 @@ function expectSameAnswer(a: request.Response, b: request.Response): void {
 
 // ioredis on the single server, without and with the local cache.
 describe.each([TARGETS[0], ...CACHED_TARGETS])('errorHandler() ($name)', (target) => {
+  // One app per target: the tests keep no state in it, and each manager with localCache adds a listener to the client.
+  let app: express.Express;
+  beforeAll(() => {
+    app = buildApp(target);
+  });
+
   test('answers a SessionError exactly as requireSession() answers the same code', async () => {
-    const app = buildApp(target);
     const guarded = await request(app).get('/guarded');
     expect(guarded.status).toBe(401);
     const handled = await request(app).get('/throw/SESSION_MISSING');
@@ -80,7 +85,7 @@ describe.each([TARGETS[0], ...CACHED_TARGETS])('errorHandler() ($name)', (target
   });
 
   test.each(ALL_CODES)('%s: its status, its user-facing message without the library prefix or the detail', async (code) => {
-    const res = await request(buildApp(target)).get(`/throw/${code}`);
+    const res = await request(app).get(`/throw/${code}`);
     expect(res.status).toBe(new SessionError(code).status);
     expect(res.body).toEqual({ error: { code, message: USER_MESSAGES[code] } });
     expect(res.body.error.message).not.toMatch(/express-single-session|developer-facing/);
@@ -89,7 +94,7 @@ describe.each([TARGETS[0], ...CACHED_TARGETS])('errorHandler() ($name)', (target
   });
 
   test('answers a login() rejected for a bad user id with 400 INVALID_ARGUMENT', async () => {
-    const res = await request(buildApp(target)).post('/login/empty');
+    const res = await request(app).post('/login/empty');
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: { code: 'INVALID_ARGUMENT', message: USER_MESSAGES.INVALID_ARGUMENT } });
   });
@@ -102,13 +107,13 @@ describe.each([TARGETS[0], ...CACHED_TARGETS])('errorHandler() ($name)', (target
   });
 
   test('passes any other error on to the next error handler, unchanged', async () => {
-    const res = await request(buildApp(target)).get('/other');
+    const res = await request(app).get('/other');
     expect(res.status).toBe(418);
     expect(res.body).toEqual({ passedOn: 'not a session error' });
   });
 
   test('passes a SessionError on when the response has already started', async () => {
-    const res = await request(buildApp(target)).get('/late');
+    const res = await request(app).get('/late');
     expect(res.status).toBe(200);
     expect(res.text).toBe('partial then the app ended it');
   });

@@ -5,16 +5,15 @@
  */
 import request from 'supertest';
 import type { SaveErrorEvent, SessionError } from '../lib';
-import { buildApp } from './helpers/app';
-import { signIn, useApp } from './helpers/suite';
-import { TARGETS } from './helpers/targets';
+import { buildOn, signIn, useApp } from './helpers/suite';
+import { CACHED_TARGETS, TARGETS } from './helpers/targets';
 
 /** `n` fields named f0, f1, ... each holding `value`. */
 function fields(n: number, value: unknown = 1): Record<string, unknown> {
   return Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, value]));
 }
 
-describe.each(TARGETS)('session data limits ($name)', (target) => {
+describe.each([...TARGETS, ...CACHED_TARGETS])('session data limits ($name)', (target) => {
   const reported: SessionError[] = [];
   const saveErrors: SaveErrorEvent[] = [];
   const limits = { maxDataBytes: 1000, maxDataFields: 5 };
@@ -96,7 +95,7 @@ describe.each(TARGETS)('session data limits ($name)', (target) => {
   });
 
   test('a session over a lowered limit can still shrink, though not grow', async () => {
-    const roomy = buildApp(ctx.redis, { keyPrefix: ctx.prefix }).app;
+    const roomy = buildOn(target, ctx.redis, { keyPrefix: ctx.prefix }).app;
     const cookie = await signIn(roomy, 'shrinking', { left: 'x'.repeat(800), right: 'y'.repeat(800) });
     const res = await request(ctx.app).post('/merge-and-save').set('Cookie', cookie).send({ set: { left: 'x'.repeat(1200) }, drop: ['right'] });
     expect(res.body).toEqual({ outcome: 'saved' });
@@ -105,7 +104,7 @@ describe.each(TARGETS)('session data limits ($name)', (target) => {
   });
 });
 
-describe.each(TARGETS)('default data limits ($name)', (target) => {
+describe.each([...TARGETS, ...CACHED_TARGETS])('default data limits ($name)', (target) => {
   const ctx = useApp(target);
 
   test('5,000 fields are refused with INVALID_ARGUMENT (400), not a 503 from Redis', async () => {

@@ -12,7 +12,7 @@ import { publicCause } from '../lib/errors';
 import { buildApp } from './helpers/app';
 import { startRedis, type RedisServer } from './helpers/redis-servers';
 import { keysWithPrefix, rawValueOf, sessionCookieOf, signIn, useApp } from './helpers/suite';
-import { TARGETS, uniquePrefix } from './helpers/targets';
+import { CACHED_TARGETS, TARGETS, uniquePrefix } from './helpers/targets';
 
 /** Everything an app could see of an error: the whole cause chain with hidden properties, and its stacks. */
 function everythingIn(error: unknown): string {
@@ -42,7 +42,7 @@ function expectNoSecrets(error: unknown, secrets: string[]): void {
   for (const secret of secrets) expect(text).not.toContain(secret);
 }
 
-describe.each(TARGETS)('errors handed to the app ($name)', (target) => {
+describe.each([...TARGETS, ...CACHED_TARGETS])('errors handed to the app ($name)', (target) => {
   const reported: SessionError[] = [];
   const ctx = useApp(target, { onError: (err) => reported.push(err) }, (app, sessions) => {
     app.post('/corrupt-then-save', sessions.requireSession(), async (req, res) => {

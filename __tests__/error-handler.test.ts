@@ -9,7 +9,7 @@ import Redis, { type Cluster } from 'ioredis';
 import request from 'supertest';
 import { createSessionManager, SessionError, USER_MESSAGES, type SessionErrorCode } from '../lib';
 import { TEST_SECRET } from './helpers/app';
-import { TARGETS, uniquePrefix } from './helpers/targets';
+import { CACHED_TARGETS, TARGETS, uniquePrefix, type Target } from './helpers/targets';
 
 const redis = TARGETS[0].ioredis();
 let deadRedis: Redis;
@@ -31,8 +31,8 @@ afterAll(async () => {
   await redis.quit();
 });
 
-function buildApp(client: Redis | Cluster = redis) {
-  const sessions = createSessionManager({ redis: client, keyPrefix: uniquePrefix(), storeTimeoutMs: 300 });
+function buildApp(target: Target, client: Redis | Cluster = redis) {
+  const sessions = createSessionManager({ redis: client, ...target.options, keyPrefix: uniquePrefix(), storeTimeoutMs: 300 });
   const app = express();
   app.use(cookieParser(TEST_SECRET));
   app.use(sessions.middleware());
@@ -67,48 +67,56 @@ function expectSameAnswer(a: request.Response, b: request.Response): void {
   for (const header of ['cache-control', 'retry-after', 'content-type']) expect(b.headers[header]).toEqual(a.headers[header]);
 }
 
-test('answers a SessionError exactly as requireSession() answers the same code', async () => {
-  const app = buildApp();
-  const guarded = await request(app).get('/guarded');
-  expect(guarded.status).toBe(401);
-  const handled = await request(app).get('/throw/SESSION_MISSING');
-  expectSameAnswer(guarded, handled);
-  expect(handled.body).toEqual({ error: { code: 'SESSION_MISSING', message: 'You are not signed in.' } });
-  expect(handled.headers['cache-control']).toBe('no-store');
-});
+// ioredis on the single server, without and with the local cache.
+describe.each([TARGETS[0], ...CACHED_TARGETS])('errorHandler() ($name)', (target) => {
+  // One app per target: the tests keep no state in it, and each manager with localCache adds a listener to the client.
+  let app: express.Express;
+  beforeAll(() => {
+    app = buildApp(target);
+  });
 
-test.each(ALL_CODES)('%s: its status, its user-facing message without the library prefix or the detail', async (code) => {
-  const res = await request(buildApp()).get(`/throw/${code}`);
-  expect(res.status).toBe(new SessionError(code).status);
-  expect(res.body).toEqual({ error: { code, message: USER_MESSAGES[code] } });
-  expect(res.body.error.message).not.toMatch(/express-single-session|developer-facing/);
-  expect(res.headers['cache-control']).toBe('no-store');
-  expect(res.headers['retry-after']).toBe(code === 'SESSION_STORE_UNAVAILABLE' ? '1' : undefined);
-});
+  test('answers a SessionError exactly as requireSession() answers the same code', async () => {
+    const guarded = await request(app).get('/guarded');
+    expect(guarded.status).toBe(401);
+    const handled = await request(app).get('/throw/SESSION_MISSING');
+    expectSameAnswer(guarded, handled);
+    expect(handled.body).toEqual({ error: { code: 'SESSION_MISSING', message: 'You are not signed in.' } });
+    expect(handled.headers['cache-control']).toBe('no-store');
+  });
 
-test('answers a login() rejected for a bad user id with 400 INVALID_ARGUMENT', async () => {
-  const res = await request(buildApp()).post('/login/empty');
-  expect(res.status).toBe(400);
-  expect(res.body).toEqual({ error: { code: 'INVALID_ARGUMENT', message: USER_MESSAGES.INVALID_ARGUMENT } });
-});
+  test.each(ALL_CODES)('%s: its status, its user-facing message without the library prefix or the detail', async (code) => {
+    const res = await request(app).get(`/throw/${code}`);
+    expect(res.status).toBe(new SessionError(code).status);
+    expect(res.body).toEqual({ error: { code, message: USER_MESSAGES[code] } });
+    expect(res.body.error.message).not.toMatch(/express-single-session|developer-facing/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['retry-after']).toBe(code === 'SESSION_STORE_UNAVAILABLE' ? '1' : undefined);
+  });
 
-test('answers a login() rejected because Redis is down with 503 and Retry-After', async () => {
-  const res = await request(buildApp(deadRedis)).post('/login/alice');
-  expect(res.status).toBe(503);
-  expect(res.headers['retry-after']).toBe('1');
-  expect(res.body.error.code).toBe('SESSION_STORE_UNAVAILABLE');
-});
+  test('answers a login() rejected for a bad user id with 400 INVALID_ARGUMENT', async () => {
+    const res = await request(app).post('/login/empty');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: { code: 'INVALID_ARGUMENT', message: USER_MESSAGES.INVALID_ARGUMENT } });
+  });
 
-test('passes any other error on to the next error handler, unchanged', async () => {
-  const res = await request(buildApp()).get('/other');
-  expect(res.status).toBe(418);
-  expect(res.body).toEqual({ passedOn: 'not a session error' });
-});
+  test('answers a login() rejected because Redis is down with 503 and Retry-After', async () => {
+    const res = await request(buildApp(target, deadRedis)).post('/login/alice');
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.body.error.code).toBe('SESSION_STORE_UNAVAILABLE');
+  });
 
-test('passes a SessionError on when the response has already started', async () => {
-  const res = await request(buildApp()).get('/late');
-  expect(res.status).toBe(200);
-  expect(res.text).toBe('partial then the app ended it');
+  test('passes any other error on to the next error handler, unchanged', async () => {
+    const res = await request(app).get('/other');
+    expect(res.status).toBe(418);
+    expect(res.body).toEqual({ passedOn: 'not a session error' });
+  });
+
+  test('passes a SessionError on when the response has already started', async () => {
+    const res = await request(app).get('/late');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('partial then the app ended it');
+  });
 });
 
 test('the user-facing messages are exported, one per code, and frozen', () => {

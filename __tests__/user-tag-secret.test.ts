@@ -6,9 +6,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import request from 'supertest';
 import { createSessionManager, SessionError } from '../lib';
-import { buildApp } from './helpers/app';
-import { keysWithPrefix, rawValueOf, signIn, useApp } from './helpers/suite';
-import { TARGETS } from './helpers/targets';
+import { buildOn, keysWithPrefix, rawValueOf, signIn, useApp } from './helpers/suite';
+import { CACHED_TARGETS, TARGETS } from './helpers/targets';
 
 const SECRET = 'user-tag-secret-for-tests-0123456789abcdef';
 const OTHER_SECRET = 'another-user-tag-secret-for-tests-0123456789';
@@ -34,7 +33,7 @@ test.each([
   }
 });
 
-describe.each(TARGETS)('userTagSecret ($name)', (target) => {
+describe.each([...TARGETS, ...CACHED_TARGETS])('userTagSecret ($name)', (target) => {
   const ctx = useApp(target, { userTagSecret: SECRET });
 
   test('the tag is an HMAC of the user id: not the unkeyed SHA-256, and not confirmable without the secret', async () => {
@@ -66,7 +65,7 @@ describe.each(TARGETS)('userTagSecret ($name)', (target) => {
   });
 
   test('setting the secret ends sessions issued without it, once, and never leaves two live sessions', async () => {
-    const plain = buildApp(ctx.redis, { keyPrefix: ctx.prefix }).app;
+    const plain = buildOn(target, ctx.redis, { keyPrefix: ctx.prefix }).app;
     const old = await signIn(plain, 'migrating-user');
     const before = await request(ctx.app).get('/me').set('Cookie', old);
     expect(before.status).toBe(401);
@@ -78,7 +77,7 @@ describe.each(TARGETS)('userTagSecret ($name)', (target) => {
   });
 
   test('changing the secret ends sessions issued under the old one', async () => {
-    const rotated = buildApp(ctx.redis, { keyPrefix: ctx.prefix, userTagSecret: OTHER_SECRET }).app;
+    const rotated = buildOn(target, ctx.redis, { keyPrefix: ctx.prefix, userTagSecret: OTHER_SECRET }).app;
     const old = await signIn(ctx.app, 'rotating-user');
     expect((await request(rotated).get('/me').set('Cookie', old)).body.error.code).toBe('SESSION_INVALID');
     const fresh = await signIn(rotated, 'rotating-user');

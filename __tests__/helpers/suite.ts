@@ -10,7 +10,7 @@ import type { SessionManager, SessionManagerOptions } from '../../lib';
 import { keyNamer, type UserKeys } from '../../lib/store/keys';
 import { userTagOf } from '../../lib/token';
 import { buildApp, TEST_SECRET, type ExtraRoutes } from './app';
-import { closeClient, isNodeRedisClient, uniquePrefix, type AppRedis, type Target } from './targets';
+import { closeClient, isCached, isNodeRedisClient, uniquePrefix, type AppRedis, type Target } from './targets';
 
 /** What a behaviour test file works with; filled in by beforeAll. */
 export interface SuiteContext {
@@ -23,7 +23,20 @@ export interface SuiteContext {
   prefix: string;
 }
 
-/** Registers beforeAll/afterAll that build the test app on `target` with `options`. */
+/**
+ * Builds a test app on `client` for `target`: the target's own options (e.g. `localCache`) first, then
+ * `options`. For a second app beside the one {@link useApp} built (pass its `keyPrefix`).
+ */
+export function buildOn(
+  target: Target,
+  client: AppRedis,
+  options: Partial<SessionManagerOptions> = {},
+  routes?: ExtraRoutes,
+): { app: Express; sessions: SessionManager } {
+  return buildApp(client, { ...target.options, ...options }, routes);
+}
+
+/** Registers beforeAll/afterAll that build the test app on `target` with its options, then `options`. */
 export function useApp(target: Target, options: Partial<SessionManagerOptions> = {}, routes?: ExtraRoutes): SuiteContext {
   const ctx = {} as SuiteContext;
   beforeAll(async () => {
@@ -33,13 +46,22 @@ export function useApp(target: Target, options: Partial<SessionManagerOptions> =
     if (target.deployment === 'sentinel') await connected(ctx.client);
     ctx.redis = target.ioredis();
     ctx.prefix = uniquePrefix();
-    Object.assign(ctx, buildApp(ctx.client, { keyPrefix: ctx.prefix, ...options }, routes));
+    Object.assign(ctx, buildOn(target, ctx.client, { keyPrefix: ctx.prefix, ...options }, routes));
   });
   afterAll(async () => {
     await closeClient(ctx.client);
     await ctx.redis.quit();
   });
   return ctx;
+}
+
+/**
+ * A describe block every target runs but the cached one ({@link isCached}): for blocks that need
+ * `touchAfter: 0`, which `localCache` refuses (every request would refresh in Redis, so nothing could be
+ * served locally). Say at the call which block covers the same behaviour with the cache on.
+ */
+export function describeUncached(target: Target, name: string, fn: () => void): void {
+  if (!isCached(target)) describe(name, fn);
 }
 
 /** Resolves once `client` (either library) is connected and ready. */

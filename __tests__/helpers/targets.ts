@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis, { Cluster } from 'ioredis';
 import { createClient, createCluster, createSentinel } from 'redis';
+import type { SessionManagerOptions } from '../../lib';
 
 /** The Redis client libraries the package supports. */
 export type ClientName = 'ioredis' | 'node-redis';
@@ -31,6 +32,8 @@ export interface Target {
   readonly name: string;
   readonly client: ClientName;
   readonly deployment: Deployment;
+  /** Manager options this target adds under the suite's own (e.g. `{ localCache: true }`); none for most. */
+  readonly options?: Readonly<Partial<SessionManagerOptions>>;
   /**
    * A new client the test owns, for the app: ioredis connects at once; node-redis is handed over
    * unconnected, so the package connects it (close it with {@link closeClient}).
@@ -108,6 +111,20 @@ export const TARGETS: Target[] = [
  * what they test does not depend on how the client finds the master.
  */
 export const SENTINEL_TARGETS: Target[] = [target('ioredis', 'sentinel'), target('node-redis', 'sentinel')];
+
+/**
+ * The local cache's variant: ioredis on the single server with `{ localCache: true }` (the package
+ * refuses it on a Cluster and with node-redis). The behaviour suites add it to {@link TARGETS}; a case
+ * that needs `touchAfter: 0` (refused with localCache) or counts Redis round trips says what it does
+ * on this target. The local cache's own behaviour (invalidation from other processes, expiry,
+ * eviction, restarts) is tested in local-cache.test.ts.
+ */
+export const CACHED_TARGETS: Target[] = [{ ...target('ioredis', 'single'), name: 'single Redis, ioredis, localCache', options: { localCache: true } }];
+
+/** True for a target whose manager keeps a local cache. */
+export function isCached(target: Target): boolean {
+  return Boolean(target.options?.localCache);
+}
 
 /** Every supported client library, for suites that start their own servers. */
 export const CLIENTS: ClientName[] = ['ioredis', 'node-redis'];

@@ -5,10 +5,9 @@
  */
 import { Cluster } from 'ioredis';
 import request from 'supertest';
-import { buildApp } from '../helpers/app';
 import { waitUntil } from '../helpers/redis-servers';
-import { rawValueOf, sessionCookieOf, sleep, useApp, userKeys } from '../helpers/suite';
-import { TARGETS } from '../helpers/targets';
+import { buildOn, rawValueOf, sessionCookieOf, sleep, useApp, userKeys } from '../helpers/suite';
+import { CACHED_TARGETS, TARGETS } from '../helpers/targets';
 import { hashToken } from '../../lib/token';
 
 type App = Parameters<typeof request>[0];
@@ -26,7 +25,7 @@ async function me(app: App, cookie: string): Promise<request.Response> {
   return request(app).get('/me').set('Cookie', cookie);
 }
 
-describe.each(TARGETS)('devices ($name)', (target) => {
+describe.each([...TARGETS, ...CACHED_TARGETS])('devices ($name)', (target) => {
   describe('listing', () => {
     const ctx = useApp(target, { maxSessions: 5 });
 
@@ -150,7 +149,7 @@ describe.each(TARGETS)('devices ($name)', (target) => {
     });
 
     test('SESSION_REVOKED, SESSION_DISPLACED and SESSION_EXPIRED are told apart', async () => {
-      const limited = buildApp(ctx.redis, { keyPrefix: ctx.prefix }).app; // one session per user
+      const limited = buildOn(target, ctx.redis, { keyPrefix: ctx.prefix }).app; // one session per user
       const a = await signInAs(ctx.app, 'three-ways');
       const b = await signInAs(ctx.app, 'three-ways');
       await ctx.sessions.revokeSession('three-ways', a.sessionId);
@@ -204,7 +203,7 @@ describe.each(TARGETS)('devices ($name)', (target) => {
       let revoked = false;
       let answeredSignedInAfterRevoke = 0;
       let answeredSignedIn = 0;
-      const { app, sessions } = buildApp(ctx.redis, { keyPrefix: ctx.prefix, maxSessions: 5 }, (routes, appSessions) => {
+      const { app, sessions } = buildOn(target, ctx.redis, { keyPrefix: ctx.prefix, maxSessions: 5 }, (routes, appSessions) => {
         routes.get('/probe', appSessions.requireSession(), (_req, res) => {
           answeredSignedIn++;
           if (revoked) answeredSignedInAfterRevoke++;

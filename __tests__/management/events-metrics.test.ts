@@ -10,10 +10,9 @@ import { Registry } from 'prom-client';
 import request from 'supertest';
 import { createSessionManager, type SessionEvents, type SessionManager } from '../../lib';
 import { hashToken } from '../../lib/token';
-import { buildApp } from '../helpers/app';
 import { freePort, waitUntil } from '../helpers/redis-servers';
-import { isSessionKey, keysWithPrefix, rawValueOf, sessionCookieOf, signIn, useApp } from '../helpers/suite';
-import { TARGETS } from '../helpers/targets';
+import { buildOn, isSessionKey, keysWithPrefix, rawValueOf, sessionCookieOf, signIn, useApp } from '../helpers/suite';
+import { CACHED_TARGETS, isCached, TARGETS } from '../helpers/targets';
 
 const NAMES: (keyof SessionEvents)[] = ['login', 'displaced', 'limit', 'logout', 'revoked', 'expired', 'store-error', 'request'];
 
@@ -32,7 +31,7 @@ async function valueOf(registry: Registry, name: string, labels: Record<string, 
   return match?.value ?? 0;
 }
 
-describe.each(TARGETS)('events and metrics ($name)', (target) => {
+describe.each([...TARGETS, ...CACHED_TARGETS])('events and metrics ($name)', (target) => {
   describe('events', () => {
     const ctx = useApp(target, { idleTimeout: 3, absoluteTimeout: false });
 
@@ -145,13 +144,47 @@ describe.each(TARGETS)('events and metrics ($name)', (target) => {
 
     test('counts rejected sign-ins', async () => {
       const rejections = new Registry();
-      const { app } = buildApp(ctx.redis, { keyPrefix: ctx.prefix, onLimit: 'reject-new', metrics: { registry: rejections } });
+      const { app } = buildOn(target, ctx.redis, { keyPrefix: ctx.prefix, onLimit: 'reject-new', metrics: { registry: rejections } });
       await signIn(app, 'metered-limit');
       await request(app).post('/login').send({ userId: 'metered-limit' });
       await request(app).post('/login').send({ userId: 'metered-limit' });
       expect(await valueOf(rejections, 'ess_sign_in_rejections_total')).toBe(2);
       expect(await valueOf(rejections, 'ess_sign_ins_total')).toBe(1);
     });
+  });
+});
+
+/** How many store calls of `operation` answered (the store-call histogram's count). */
+async function storeCalls(registry: Registry, operation: string): Promise<number> {
+  const latency = (await registry.getMetricsAsJSON()).find((m) => m.name === 'ess_store_call_seconds');
+  const values = (latency?.values ?? []) as { metricName: string; labels: Record<string, string>; value: number }[];
+  return values.find((v) => v.metricName === 'ess_store_call_seconds_count' && v.labels.operation === operation && v.labels.result === 'ok')?.value ?? 0;
+}
+
+describe.each([...TARGETS, ...CACHED_TARGETS])('store calls of repeat requests ($name)', (target) => {
+  const registry = new Registry();
+  // touchAfter 30 s: no refresh falls due during the test, so every store call counted is a read.
+  const ctx = useApp(target, { touchAfter: 30, metrics: { registry } });
+
+  /** Resolves once the manager's tracked connection is up: before that, requests read Redis directly and nothing is cached. */
+  async function trackingUp(): Promise<void> {
+    const warm = await signIn(ctx.app, 'repeat-warm');
+    await waitUntil('the local cache to answer a repeat request', async () => {
+      await request(ctx.app).get('/me').set('Cookie', warm);
+      const seen = await storeCalls(registry, 'resolve');
+      await request(ctx.app).get('/me').set('Cookie', warm);
+      return (await storeCalls(registry, 'resolve')) === seen;
+    }, 5000, 20);
+  }
+
+  test('each repeat request is one resolve call without localCache, and none once it is a local cache hit', async () => {
+    if (isCached(target)) await trackingUp();
+    const cookie = await signIn(ctx.app, 'repeat');
+    const before = await storeCalls(registry, 'resolve');
+    for (let i = 0; i < 4; i++) expect((await request(ctx.app).get('/me').set('Cookie', cookie)).status).toBe(200);
+    const reads = (await storeCalls(registry, 'resolve')) - before;
+    // The README's "Local cache": the first request reads Redis and fills the entry, the repeats are answered from it.
+    expect(reads).toBe(isCached(target) ? 1 : 4);
   });
 });
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { hashToken, userTagOf } from '../../lib/token';
 import { isIndexKey, isSessionKey, keysWithPrefix, signCookieValue, signIn, useApp, userKeys } from '../helpers/suite';
-import { TARGETS } from '../helpers/targets';
+import { CACHED_TARGETS, TARGETS } from '../helpers/targets';
 import type { SuiteContext } from '../helpers/suite';
 
 /** 0.1.0's RESOLVE script, verbatim (git show ab25eff:lib/scripts.ts), to act as a 0.1.0 process would. */
@@ -64,7 +64,7 @@ async function signInAsFormat1(ctx: SuiteContext, userId: string, data: Record<s
   return `ess_sid=${signCookieValue(`${tag}.${token}`)}`;
 }
 
-describe.each(TARGETS)('stored format 1 next to format 2 ($name)', (target) => {
+describe.each([...TARGETS, ...CACHED_TARGETS])('stored format 1 next to format 2 ($name)', (target) => {
   const ctx = useApp(target, { maxSessions: 2 });
 
   test('a format-1 session is SESSION_EXPIRED on this version: 401 with the cookie cleared, never a 500 or a user', async () => {

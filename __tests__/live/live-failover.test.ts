@@ -16,9 +16,7 @@ import { sessionCookieOf } from '../helpers/suite';
 import { CLIENTS, closeClient, uniquePrefix, type AppRedis } from '../helpers/targets';
 import { appClient, waitReplicated } from '../scaling/failover';
 
-// ioredis only: on a node-redis Cluster both tests fail today (the stream is not told of the end after
-// the failover), and the README says so under Live sign-out.
-describe.each(CLIENTS.filter((c) => c === 'ioredis'))('%s', (library) => {
+describe.each(CLIENTS)('%s', (library) => {
   const prefix = uniquePrefix();
   let cluster: RedisCluster;
   let redis: AppRedis;

@@ -146,7 +146,7 @@ export function nodeRedisAdapter(redis: unknown): RedisAdapter {
     evalsha: (sha, keys, args) => script('EVALSHA', sha, keys, args),
     // Commands sent in one tick: node-redis writes them together (one round trip), each routed by its first key.
     pipeline: (commands) => Promise.all(commands.map((command) => send(command[1] ?? '', [...command]))),
-    subscriber: (handlers) => nodeRedisSubscriber(client, handlers),
+    subscriber: (handlers) => nodeRedisSubscriber(client, kind === 'cluster', handlers),
     eval: (source, keys, args) => script('EVAL', source, keys, args),
     async wait(routingKey, replicas, timeoutMs) {
       const args = ['WAIT', String(replicas), String(timeoutMs)];

@@ -1,6 +1,7 @@
 /**
  * Live sign-out on node-redis: the same notices reach a stream served by an app on a node-redis
- * client (a duplicate() connection for sharded pub/sub), on a single Redis and on a Cluster.
+ * client (a duplicate() connection for sharded pub/sub; a Sentinel client's own pub/sub connection), on a single
+ * Redis, a Cluster and Sentinel.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -11,9 +12,9 @@ import { userTagOf } from '../../lib/token';
 import { buildApp } from '../helpers/app';
 import { openStream, type SseStream } from '../helpers/sse';
 import { signIn, sleep, useApp } from '../helpers/suite';
-import { closeClient, TARGETS, uniquePrefix } from '../helpers/targets';
+import { closeClient, SENTINEL_TARGETS, TARGETS, uniquePrefix } from '../helpers/targets';
 
-describe.each(TARGETS.filter((t) => t.client === 'node-redis'))('live sign-out on $name', (target) => {
+describe.each([...TARGETS, ...SENTINEL_TARGETS].filter((t) => t.client === 'node-redis'))('live sign-out on $name', (target) => {
   const ctx = useApp(target);
   let server: Server;
   let base = '';

@@ -1,8 +1,10 @@
 /**
- * Sharded pub/sub for node-redis: one `duplicate()` of the app's client (plain, Sentinel or Cluster;
- * node-redis routes each SSUBSCRIBE of a Cluster to the master of the channel's slot), opened on the
- * first subscribe. A plain or Sentinel client re-subscribes by itself after a reconnect; its next 'ready'
- * is reported as `resubscribed`, so streams check once for anything published in the gap. A Cluster
+ * Sharded pub/sub for node-redis: one `duplicate()` of the app's client (plain or Cluster; node-redis
+ * routes each SSUBSCRIBE of a Cluster to the master of the channel's slot), opened on the first
+ * subscribe. A plain client re-subscribes by itself after a reconnect; its next 'ready' is reported as
+ * `resubscribed`, so streams check once for anything published in the gap. A Sentinel client has no
+ * duplicate(): its own pub/sub connection (which follows the master) is used, and a master change is
+ * reported as `resubscribed`. A Cluster
  * duplicate does not follow a failover by itself, so on any sign of trouble it is replaced by a fresh
  * one that subscribes every channel again (retried every 500 ms), and the channels are reported.
  */
@@ -17,7 +19,8 @@ interface Emitter {
 interface PubSubClient extends Emitter {
   isOpen: boolean;
   connect(): Promise<unknown>;
-  duplicate(overrides?: object): PubSubClient;
+  /** Absent on a Sentinel client, which keeps a pub/sub connection of its own. */
+  duplicate?(overrides?: object): PubSubClient;
   sSubscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
   sUnsubscribe(channel: string): Promise<unknown>;
   destroy?(): void;
@@ -65,7 +68,7 @@ export function nodeRedisSubscriber(app: unknown, isCluster: boolean, handlers: 
     if (closed) return;
     closed = true;
     if (retry) clearTimeout(retry);
-    for (const open of [connection, candidate]) if (open) shut(open);
+    for (const open of [connection, candidate]) if (open && open !== client) shut(open);
     connection = candidate = null;
   };
   // A client emits 'end' when closed or destroyed; a Cluster emits 'disconnect' instead (only then).
@@ -89,7 +92,7 @@ export function nodeRedisSubscriber(app: unknown, isCluster: boolean, handlers: 
   /** A new duplicate; a Cluster's reports trouble while it is the connection. */
   function duplicate(): PubSubClient {
     // A Cluster duplicate connects only the masters of subscribed channels (no eager dial of a dead one).
-    const sub = client.duplicate(isCluster ? { minimizeConnections: true } : undefined);
+    const sub = client.duplicate!(isCluster ? { minimizeConnections: true } : undefined);
     sub.on('error', () => undefined); // it reconnects; the app's own client reports Redis trouble
     if (isCluster) {
       sub.on('node-reconnecting', () => sub === connection && trouble());
@@ -153,8 +156,17 @@ export function nodeRedisSubscriber(app: unknown, isCluster: boolean, handlers: 
     }
   }
 
+  /** A Sentinel client's own pub/sub connection moves to a new master by itself; its streams check once after. */
+  function useSentinelConnection(): PubSubClient {
+    client.on('topology-change', (event) => {
+      if ((event as { type?: string } | undefined)?.type === 'MASTER_CHANGE' && channels.size > 0) handlers.resubscribed([...channels]);
+    });
+    return (connection = client);
+  }
+
   function open(): Promise<PubSubClient> {
     if (connection) return Promise.resolve(connection);
+    if (typeof client.duplicate !== 'function') return Promise.resolve(useSentinelConnection());
     return (opening ??= (async () => {
       const sub = duplicate();
       await sub.connect();

@@ -55,6 +55,35 @@ async function cached(app: Parameters<typeof request>[0], cookie: string): Promi
   expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
 }
 
+/**
+ * Every command clients send while a run runs (a script's inner calls not), but the invalidation
+ * listeners' heartbeats; ECHO markers sent from another connection bracket the run.
+ */
+async function watchCommands() {
+  const inspect = client();
+  const monitor = await client().monitor();
+  const seen: string[][] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source !== 'lua') seen.push(args);
+  });
+  const mark = async (): Promise<number> => {
+    const marker = `marker-${Math.random()}`;
+    await inspect.echo(marker);
+    const at = await within(5000, async () => seen.findIndex((args) => args[1] === marker), (index) => index !== -1);
+    if (at === -1) throw new Error('MONITOR did not show the marker within 5 s');
+    return at;
+  };
+  return {
+    async commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
+      const from = await mark();
+      await run();
+      const to = await mark();
+      return seen.slice(from + 1, to).map((args) => String(args[0]).toUpperCase()).filter((name) => name !== 'PING');
+    },
+    stop: () => monitor.disconnect(),
+  };
+}
+
 test('a sign-in through another process displaces a cached session at once', async () => {
   const { a, b } = twoProcesses();
   const first = sessionCookieOf((await request(a).post('/login').send({ userId: 'cache-d' })).headers['set-cookie']);
@@ -113,29 +142,9 @@ test('an expiry in Redis and an eviction under maxmemory drop the cached entry',
 
 test('a cached request sends nothing to Redis; one whose refresh is due sends only the refresh script', async () => {
   const { a, b } = twoProcesses({ touchAfter: 1 });
-  const inspect = client();
   const cookie = sessionCookieOf((await request(a).post('/login').send({ userId: 'cache-cost' })).headers['set-cookie']);
   await cached(b, cookie);
-  // Every command a client sends (a script's inner calls not), but the invalidation listeners'
-  // heartbeats; ECHO markers from `inspect` bracket a run.
-  const monitor = await client().monitor();
-  const seen: string[][] = [];
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source !== 'lua') seen.push(args);
-  });
-  const mark = async (): Promise<number> => {
-    const marker = `marker-${Math.random()}`;
-    await inspect.echo(marker);
-    const at = await within(5000, async () => seen.findIndex((args) => args[1] === marker), (index) => index !== -1);
-    if (at === -1) throw new Error('MONITOR did not show the marker within 5 s');
-    return at;
-  };
-  const commandsDuring = async (run: () => Promise<unknown>): Promise<string[]> => {
-    const from = await mark();
-    await run();
-    const to = await mark();
-    return seen.slice(from + 1, to).map((args) => String(args[0]).toUpperCase()).filter((name) => name !== 'PING');
-  };
+  const { commandsDuring, stop } = await watchCommands();
   const five = async (): Promise<void> => {
     for (let i = 0; i < 5; i++) expect((await request(b).get('/me').set('Cookie', cookie)).status).toBe(200);
   };
@@ -148,7 +157,7 @@ test('a cached request sends nothing to Redis; one whose refresh is due sends on
     await sleep(1100);
     expect(await commandsDuring(() => request(b).get('/me').set('Cookie', cookie).expect(200))).toEqual(['EVALSHA']);
   } finally {
-    monitor.disconnect();
+    stop();
   }
 }, 20_000);
 
@@ -157,27 +166,17 @@ test('requests of a session that arrive together while it is not cached share on
   const warm = sessionCookieOf((await request(a).post('/login').send({ userId: 'cache-burst-warm' })).headers['set-cookie']);
   await cached(b, warm); // b's tracked reader is up
   const cookie = sessionCookieOf((await request(a).post('/login').send({ userId: 'cache-burst' })).headers['set-cookie']);
-  const inspect = client();
-  const monitor = await client().monitor();
-  const seen: string[][] = [];
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source !== 'lua') seen.push(args);
-  });
-  const mark = async (): Promise<number> => {
-    const marker = `marker-${Math.random()}`;
-    await inspect.echo(marker);
-    return within(5000, async () => seen.findIndex((args) => args[1] === marker), (index) => index !== -1);
-  };
+  const { commandsDuring, stop } = await watchCommands();
   try {
-    const from = await mark();
-    const answers = await Promise.all(Array.from({ length: 20 }, () => request(b).get('/me').set('Cookie', cookie)));
-    const to = await mark();
+    let answers: request.Response[] = [];
+    const names = await commandsDuring(async () => {
+      answers = await Promise.all(Array.from({ length: 20 }, () => request(b).get('/me').set('Cookie', cookie)));
+    });
     expect(answers.map((res) => res.status)).toEqual(Array(20).fill(200));
     expect(new Set(answers.map((res) => res.body.userId))).toEqual(new Set(['cache-burst']));
-    const names = seen.slice(from + 1, to).map((args) => String(args[0]).toUpperCase()).filter((name) => name !== 'PING');
     expect(names.sort()).toEqual(['EXISTS', 'HGET', 'HGETALL']);
   } finally {
-    monitor.disconnect();
+    stop();
   }
 });
 

@@ -11,7 +11,7 @@ import type { UserKeys } from './keys';
 import { createLocalReads } from './local-reads';
 import { decodeSession, sessionFromFields, type StoredSession } from './records';
 import { LOGOUT, REPLY, RESOLVE, TOUCH } from './scripts';
-import { writesSettled, writeStarts, wroteSince, writesSoFar } from './write-log';
+import { watchWrites, writesSettled, writeStarts, wroteSince, writesSoFar } from './write-log';
 
 /** Why a session is not live. */
 export type EndedCode = 'SESSION_EXPIRED' | 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_ROTATED' | 'SESSION_INVALID';
@@ -179,6 +179,9 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     return result;
   }
 
+  // A write through any manager of this process drops the user here at its start and its end: a revoke that
+  // resolved elsewhere in the process is never answered from this cache while its invalidation is on its way.
+  const stopWatching = cache ? watchWrites((indexKey) => cache.invalidate([indexKey])) : null;
   const local = cache && reader ? createLocalReads(cache, reader, (ref, pipeline) => read(ref, 'resolve', pipeline), fresh) : null;
 
   return {
@@ -198,23 +201,17 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     peek: (ref: SessionRef): Promise<ResolveResult> => read(ref, 'peek'),
 
     /**
-     * This process starts a write of the user's keys: the cache drops the user now and when the write
-     * answers (call the returned function then), and reads on their way meanwhile are read again after it.
+     * This process starts a write of the user's keys (call the returned function when it answers): every
+     * local cache of the process drops the user now and then, and reads on their way are read again after it.
      */
-    writing(userTag: string): () => void {
-      cache?.dropUser(userTag);
-      const done = writeStarts(keysOf(userTag).index, 2 * config.storeTimeoutMs);
-      return () => {
-        cache?.dropUser(userTag);
-        done();
-      };
-    },
+    writing: (userTag: string): (() => void) => writeStarts(keysOf(userTag).index, 2 * config.storeTimeoutMs),
 
     /** Entries held by the local cache (0 without one). */
     cacheSize: (): number => cache?.size ?? 0,
 
     /** Closes the cache's own connections. */
     close(): void {
+      stopWatching?.();
       reader?.close();
       cache?.invalidate(null);
     },

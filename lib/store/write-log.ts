@@ -14,6 +14,15 @@ const lastWrite = new Map<string, [number, number]>();
 /** index key -> the writes of that user in flight, and a promise settled when none is left. */
 const inFlight = new Map<string, { count: number; idle: Promise<void>; settle: () => void }>();
 
+/** Told of every write's start and end in the process (each manager's local cache drops that user). */
+const watchers = new Set<(indexKey: string) => void>();
+
+/** Calls `watcher` with the user's index key at every write's start and end, from any manager of the process; returns the way to stop. */
+export function watchWrites(watcher: (indexKey: string) => void): () => void {
+  watchers.add(watcher);
+  return () => watchers.delete(watcher);
+}
+
 /** The number to note before a read is sent. */
 export function writesSoFar(): number {
   return writes;
@@ -33,6 +42,7 @@ function note(indexKey: string, keepMs: number): void {
   }
   lastWrite.delete(indexKey);
   lastWrite.set(indexKey, [++writes, now + keepMs]);
+  for (const watcher of watchers) watcher(indexKey);
 }
 
 /** Notes that a write of the user's keys starts; call the returned function when it has answered (or failed). */

@@ -54,7 +54,7 @@ function standIn() {
     };
   };
   /** Resolves with the first recorded call (from now on) that `match` accepts; rejects after `ms`. */
-  const next = (match: (s: Seen) => boolean, ms = 10_000): Promise<Seen> => {
+  const next = (match: (s: Seen) => boolean, ms = 20_000): Promise<Seen> => {
     const from = state.seen.length;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('not seen in time')), ms);

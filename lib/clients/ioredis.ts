@@ -39,6 +39,8 @@ export function ioredisAdapter(redis: Redis | Cluster): RedisAdapter {
     state(): ConnectionState {
       const status = redis.status;
       if (status === 'ready') return 'ready';
+      // A reconnect attempt in progress is still an outage (fail fast); only the first connect is waited for.
+      if (status === 'connecting' && ((redis as unknown as { retryAttempts?: number }).retryAttempts ?? 0) > 0) return 'offline';
       return OFFLINE.has(status) ? 'offline' : 'connecting';
     },
     whenReady() {

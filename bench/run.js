@@ -252,13 +252,18 @@ async function main() {
   }
 }
 
-/** The "## Live sign-out" section `bench/live.js --write` put into `file` (kept when this run rewrites it), or ''. */
+/** Sections other scripts write into the results (`bench/live.js --write`, `bench/express-cost.js --write`). */
+const KEPT_SECTIONS = ['## Live sign-out', '## Per-request CPU in one process'];
+
+/** The sections of `file` that other scripts wrote (kept when this run rewrites it), or ''. */
 function liveSectionOf(file) {
   const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const start = text.indexOf('## Live sign-out');
-  if (start === -1) return '';
-  const end = text.indexOf('\n## ', start + 1);
-  return `\n${text.slice(start, end === -1 ? undefined : end + 1).trimEnd()}\n`;
+  return KEPT_SECTIONS.map((heading) => {
+    const start = text.indexOf(heading);
+    if (start === -1) return '';
+    const end = text.indexOf('\n## ', start + 1);
+    return `\n${text.slice(start, end === -1 ? undefined : end + 1).trimEnd()}\n`;
+  }).join('');
 }
 
 if (process.argv.includes('--live')) {

@@ -161,6 +161,49 @@ test('a cached request sends nothing to Redis; one whose refresh is due sends on
   }
 }, 20_000);
 
+test('with localCache a write sends a PING just before its script, from the same connection; without it, the script alone', async () => {
+  // Redis writes its queued replies newest first: with this connection queued (by the PING) before the script
+  // queues its invalidations, every other process's invalidation leaves before the script's reply.
+  const prefix = uniquePrefix();
+  const withCache = buildApp(client(), { keyPrefix: prefix, localCache: true, idleTimeout: 60, touchAfter: 30 });
+  const withoutCache = buildApp(client(), { keyPrefix: prefix, idleTimeout: 60, touchAfter: 30 });
+  const monitor = await client().monitor();
+  const seen: { args: string[]; source: string }[] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source !== 'lua') seen.push({ args: args.map(String), source });
+  });
+  const inspect = client();
+  const mark = async (): Promise<number> => {
+    const text = `marker-${Math.random()}`;
+    await inspect.echo(text);
+    const at = await within(5000, async () => seen.findIndex((entry) => entry.args[1] === text), (index) => index !== -1);
+    if (at === -1) throw new Error('MONITOR did not show the marker within 5 s');
+    return at;
+  };
+  /** What a sign-in sent: each script, and the command its connection sent just before it. */
+  const signIn = async (app: typeof withCache.app, userId: string): Promise<string[]> => {
+    const from = await mark();
+    await request(app).post('/login').send({ userId }).expect(200);
+    const to = await mark();
+    const sent = seen.slice(from + 1, to);
+    return sent.flatMap((entry, i) => {
+      if (!['EVALSHA', 'EVAL'].includes(entry.args[0]!.toUpperCase())) return [];
+      const before = sent.slice(0, i).reverse().find((other) => other.source === entry.source);
+      return [`${before ? before.args[0]!.toUpperCase() : '(nothing)'} then ${entry.args[0]!.toUpperCase()}`];
+    });
+  };
+  try {
+    const cachedOrder = await signIn(withCache.app, 'cache-order');
+    expect(cachedOrder.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(cachedOrder)).toEqual(new Set(['PING then EVALSHA']));
+    const plainOrder = await signIn(withoutCache.app, 'cache-order-plain');
+    expect(plainOrder).toHaveLength(1);
+    expect(plainOrder[0]).not.toMatch(/^PING/);
+  } finally {
+    monitor.disconnect();
+  }
+});
+
 test('requests of a session that arrive together while it is not cached share one read of Redis', async () => {
   const { a, b } = twoProcesses();
   const warm = sessionCookieOf((await request(a).post('/login').send({ userId: 'cache-burst-warm' })).headers['set-cookie']);

@@ -58,7 +58,6 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
     const started = startTimer();
     // An event stream (`liveEvents()`, EventSource) is not activity: it reads the session without refreshing it.
     const lookup = isEventStream(req) ? store.peek(ref) : store.resolve(ref);
-    if (!(lookup instanceof Promise)) return resolved(req, res, next, ref, started, lookup); // a local cache hit
     lookup.then(
       (result) => resolved(req, res, next, ref, started, result),
       (err: SessionError) => {

@@ -184,17 +184,26 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   const stopWatching = cache ? watchWrites((indexKey) => cache.invalidate([indexKey])) : null;
   const local = cache && reader ? createLocalReads(cache, reader, (ref, pipeline) => read(ref, 'resolve', pipeline), fresh) : null;
 
+  /** The cached lookup of `resolve`, answered to `answer` (a hit at once, a miss once its read answers). */
+  function lookUp(ref: SessionRef, answer: (result: ResolveResult | Promise<ResolveResult>) => void): void {
+    if (!local?.ready()) return answer(read(ref, 'resolve').then((found) => refreshIfDue(ref, found)));
+    const result = local.lookup(ref);
+    answer(result instanceof Promise ? result.then((found) => refreshIfDue(ref, found)) : refreshIfDue(ref, result));
+  }
+
   return {
     /**
      * Looks the session up. With `touchAfter` 0 one script reads and refreshes it; otherwise plain commands
-     * read it in one round trip (none on a local cache hit, which is answered at once, not as a promise) and
-     * a refresh is sent, without waiting for it, only when one is due.
+     * read it in one round trip (none on a local cache hit) and a refresh is sent, without waiting for it,
+     * only when one is due.
      */
-    resolve(ref: SessionRef): ResolveResult | Promise<ResolveResult> {
+    resolve(ref: SessionRef): Promise<ResolveResult> {
       if (touchAfterMs === 0) return resolveAndTouch(ref);
-      const result = local?.ready() ? local.lookup(ref) : read(ref, 'resolve');
-      // A cache hit is answered synchronously: the request goes on without waiting for a turn of the event loop.
-      return result instanceof Promise ? result.then((found) => refreshIfDue(ref, found)) : refreshIfDue(ref, result);
+      if (!local?.ready()) return read(ref, 'resolve').then((found) => refreshIfDue(ref, found));
+      // The cache is consulted once the I/O this turn of the event loop brought has been handled: an
+      // invalidation that reached this process before the request did (it was sent before the write that
+      // caused it was answered) has then been applied, even when the request's socket was read first.
+      return new Promise<ResolveResult>((answer) => setImmediate(lookUp, ref, answer));
     },
 
     /** Looks the session up in Redis without refreshing it: not activity (for live streams and checks). */

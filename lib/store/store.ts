@@ -54,7 +54,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
   const absolute = String(config.absoluteMs);
   const indexTtl = String(config.indexTtlMs);
   const keysOf = keyNamer(keyPrefix);
-  const calls = createCalls(redis, config.storeTimeoutMs, config.waitForReplicas, observe);
+  const calls = createCalls(redis, config.storeTimeoutMs, config.waitForReplicas, observe, config.localCache !== null);
   const { run, deadline, learnClock, replicate, whenReady } = calls;
   const reads = createReads(config, redis, calls, keysOf);
 

@@ -167,6 +167,8 @@ test('with localCache a write sends a PING just before its script, from the same
   const prefix = uniquePrefix();
   const withCache = buildApp(client(), { keyPrefix: prefix, localCache: true, idleTimeout: 60, touchAfter: 30 });
   const withoutCache = buildApp(client(), { keyPrefix: prefix, idleTimeout: 60, touchAfter: 30 });
+  // MONITOR starts once the cache's connections are set up (a served hit says so), as in watchCommands.
+  await cached(withCache.app, sessionCookieOf((await request(withCache.app).post('/login').send({ userId: 'cache-order-warm' })).headers['set-cookie']));
   const monitor = await client().monitor();
   const seen: { args: string[]; source: string }[] = [];
   monitor.on('monitor', (_time: string, args: string[], source: string) => {

@@ -9,12 +9,12 @@
  * (puts the section into the results file under "## Per-request CPU in one process").
  */
 'use strict';
-const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { Duplex } = require('node:stream');
+const { putSection } = require('./report');
 
 const ROOT = path.join(__dirname, '..');
 const HEADING = '## Per-request CPU in one process';
@@ -109,7 +109,10 @@ async function main() {
     const loadAfter = os.loadavg().map((x) => x.toFixed(2)).join(' / ');
     const section = report(apps, { rounds, count, loadBefore, loadAfter });
     process.stdout.write(section);
-    if (args.includes('--write')) write(section, out);
+    if (args.includes('--write')) {
+      putSection(out, HEADING, section);
+      console.error(`written to ${path.relative(ROOT, out)}`);
+    }
   } finally {
     for (const entry of apps) await entry.close();
     await server.destroy();
@@ -134,15 +137,6 @@ function report(apps, { rounds, count, loadBefore, loadAfter }) {
     ...rows,
     '',
   ].join('\n');
-}
-
-function write(section, file) {
-  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const start = text.indexOf(HEADING);
-  const end = start === -1 ? -1 : text.indexOf('\n## ', start + 1);
-  const updated = start === -1 ? (text.trim() ? `${text.trimEnd()}\n\n${section}` : section) : `${text.slice(0, start)}${section}${end === -1 ? '' : text.slice(end)}`;
-  fs.writeFileSync(file, updated);
-  console.error(`written to ${path.relative(ROOT, file)}`);
 }
 
 main().catch((err) => {

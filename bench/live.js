@@ -13,7 +13,7 @@
 'use strict';
 require('tsx/cjs');
 const { fork } = require('node:child_process');
-const fs = require('node:fs');
+const { putSection } = require('./report');
 const path = require('node:path');
 
 if (process.argv[2] === 'serve') serve();
@@ -195,14 +195,7 @@ async function main() {
     const machine = `measured ${new Date().toISOString().slice(0, 19)}Z; ${os.cpus().length} CPUs, load average ${loadBefore} before and ${loadAfter} after (1 / 5 / 15 min; other work shared the CPUs when above 2), Node ${process.versions.node}, Redis ${require('node:child_process').execFileSync('redis-server', ['--version']).toString().match(/v=(\S+)/)[1]}`;
     const section = report({ single, many, cluster: clustered, cycled, machine });
     process.stdout.write(section);
-    if (args.includes('--write')) {
-      const file = path.join(__dirname, 'RESULTS.md');
-      const text = fs.readFileSync(file, 'utf8');
-      const start = text.indexOf('## Live sign-out');
-      const end = start === -1 ? -1 : text.indexOf('\n## ', start + 1);
-      const updated = start === -1 ? `${text.trimEnd()}\n\n${section}` : `${text.slice(0, start)}${section}${end === -1 ? '' : text.slice(end)}`;
-      fs.writeFileSync(file, updated);
-    }
+    if (args.includes('--write')) putSection(path.join(__dirname, 'RESULTS.md'), '## Live sign-out', section);
   } finally {
     await Promise.all(apps.map((app) => app.stop()));
     await Promise.all([server.destroy(), cluster.destroy()]);

@@ -1,8 +1,10 @@
 /**
  * Turns the measurements into the Markdown report written to bench/RESULTS.md (or the quick
- * run's file): the machine, the settings, the main table, login, memory and scaling.
+ * run's file): the machine, the settings, the main table, login, memory and scaling; and `putSection`, which
+ * the scripts that write a section of their own (live, express-cost) write it with.
  */
 'use strict';
+const fs = require('node:fs');
 
 /** The median of a list of numbers (the mean of the middle two for an even count). */
 function median(values) {
@@ -71,4 +73,18 @@ function renderReport({ machine, settings, apps, scaling, clients }) {
   return lines.join('\n');
 }
 
-module.exports = { median, renderReport };
+/**
+ * Puts `section` (which starts with `heading`) into the Markdown file `file` in place of the section with that
+ * heading, or at its end; for the scripts that write their own section of bench/RESULTS.md.
+ */
+function putSection(file, heading, section) {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const start = text.indexOf(heading);
+  const end = start === -1 ? -1 : text.indexOf('\n## ', start + 1);
+  const updated = start !== -1
+    ? `${text.slice(0, start)}${section}${end === -1 ? '' : text.slice(end)}`
+    : text.trim() ? `${text.trimEnd()}\n\n${section}` : section;
+  fs.writeFileSync(file, updated);
+}
+
+module.exports = { median, putSection, renderReport };

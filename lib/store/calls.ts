@@ -26,6 +26,11 @@ export function createCalls(
   /** A write must start in Redis before the caller's timer fires; this margin covers the reply's way back. */
   const margin = Math.min(100, Math.floor(storeTimeoutMs / 4));
 
+  /** Sends a script (by SHA or source), after a PING in the same write when `orderInvalidations` (see `run`). */
+  const send: (command: 'EVALSHA' | 'EVAL', body: string, keys: string[], args: string[]) => Promise<unknown> = orderInvalidations
+    ? (command, body, keys, args) => redis.pipeline([['PING'], [command, body, String(keys.length), ...keys, ...args]]).then((replies) => replies[1])
+    : (command, body, keys, args) => (command === 'EVALSHA' ? redis.evalsha(body, keys, args) : redis.eval(body, keys, args));
+
   /** Runs `send` as soon as `connection` is ready, but never after the store timeout gave up on it. */
   function whenReady<T>(send: () => Promise<T>, timeoutMs = storeTimeoutMs, connection: Pick<RedisAdapter, 'state' | 'whenReady'> = redis): Promise<T> {
     const state = connection.state();
@@ -68,13 +73,10 @@ export function createCalls(
      * trials; 0 in 900 with the PING). Same round trip, one more command.
      */
     run(operation: string, script: Script, keys: string[], args: string[]): Promise<unknown> {
-      const send = orderInvalidations
-        ? (command: 'EVALSHA' | 'EVAL', body: string) => redis.pipeline([['PING'], [command, body, String(keys.length), ...keys, ...args]]).then((replies) => replies[1])
-        : (command: 'EVALSHA' | 'EVAL', body: string) => (command === 'EVALSHA' ? redis.evalsha(body, keys, args) : redis.eval(body, keys, args));
       return timed(operation, () =>
-        send('EVALSHA', script.sha).catch((err: Error) => {
+        send('EVALSHA', script.sha, keys, args).catch((err: Error) => {
           if (!String(err?.message).startsWith('NOSCRIPT')) throw err;
-          return send('EVAL', script.source);
+          return send('EVAL', script.source, keys, args);
         }),
       );
     },

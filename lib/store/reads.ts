@@ -184,9 +184,12 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   const stopWatching = cache ? watchWrites((indexKey) => cache.invalidate([indexKey])) : null;
   const local = cache && reader ? createLocalReads(cache, reader, (ref, pipeline) => read(ref, 'resolve', pipeline), fresh) : null;
 
+  /** Reads the session from Redis and sends its refresh when one is due. */
+  const readAndRefresh = (ref: SessionRef): Promise<ResolveResult> => read(ref, 'resolve').then((found) => refreshIfDue(ref, found));
+
   /** The cached lookup of `resolve`, answered to `answer` (a hit at once, a miss once its read answers). */
   function lookUp(ref: SessionRef, answer: (result: ResolveResult | Promise<ResolveResult>) => void): void {
-    if (!local?.ready()) return answer(read(ref, 'resolve').then((found) => refreshIfDue(ref, found)));
+    if (!local?.ready()) return answer(readAndRefresh(ref));
     const result = local.lookup(ref);
     answer(result instanceof Promise ? result.then((found) => refreshIfDue(ref, found)) : refreshIfDue(ref, result));
   }
@@ -199,7 +202,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
      */
     resolve(ref: SessionRef): Promise<ResolveResult> {
       if (touchAfterMs === 0) return resolveAndTouch(ref);
-      if (!local?.ready()) return read(ref, 'resolve').then((found) => refreshIfDue(ref, found));
+      if (!local?.ready()) return readAndRefresh(ref);
       // The cache is consulted once the I/O this turn of the event loop brought has been handled: an
       // invalidation that reached this process before the request did (it was sent before the write that
       // caused it was answered) has then been applied, even when the request's socket was read first.

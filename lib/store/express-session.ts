@@ -31,11 +31,16 @@ function pointerOf(value: unknown): Pointer {
   return { plain: value };
 }
 
+/** The pointer key of the express-session id whose hash is `hash`, under `prefix`. */
+export function pointerKey(prefix: string, hash: string): string {
+  return `${prefix}es:${hash}`;
+}
+
 /** The pointer operations over one client and prefix. */
 export function createPointerStore(config: StoreConfig, redis: RedisAdapter, observe?: StoreObserver) {
   const { keyPrefix } = config;
-  const pointerPrefix = `${keyPrefix}es:`;
-  const keyOf = (hash: string): string => pointerPrefix + hash;
+  const pointerPrefix = pointerKey(keyPrefix, '');
+  const keyOf = (hash: string): string => pointerKey(keyPrefix, hash);
   const keysOf = keyNamer(keyPrefix);
   const calls = createCalls(redis, config.storeTimeoutMs, config.waitForReplicas, observe);
   const { run } = calls;

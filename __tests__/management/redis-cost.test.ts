@@ -151,7 +151,7 @@ describe('memory per user', () => {
     return String(await redis.object('ENCODING', key));
   }
 
-  // Key prefixes as long as the default `ess:`: a record's key name (prefix + 40 characters) fits a 48-byte allocation up to 4.
+  // Key prefixes as long as the default `ess:`: a record's key name (prefix + 39 characters) fits a 48-byte allocation up to 5.
   test('client details cost about their own bytes; maxSessions 5 with 5 devices about 5 times one session', async () => {
     const bareGrowth = await fill('mbr:', { recordClient: false }, 1);
     const bareUsage = await memoryUsagePerUser('mbr:', USERS);

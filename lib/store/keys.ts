@@ -7,7 +7,7 @@
  * `E`xpired, or `T` for a token rotated by re-authentication, followed by the time) that tells a later
  * request why its session is gone;
  * `<prefix>{tag}<token hash>` is one session's record (the scripts name it from the index by dropping `:v2`) (no separator: every byte of a key name is paid
- * for each live session, and the 44 characters of the default prefix's names fit a 48-byte allocation);
+ * for each live session, and the 43 characters of the default prefix's names fit a 48-byte allocation);
  * records are only ever named from a cookie of this format or from the index. Notices of ended sessions
  * are published on the shard channel `<prefix>{tag}:v2:n`.
  */

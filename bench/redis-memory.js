@@ -1,18 +1,15 @@
 /**
  * `npm run bench:memory [-- --users N]`: Redis memory per signed-in user, on a private Redis, for the
- * layouts the README's Sizing section quotes: the 0.1.0 layout (written as 0.1.0's script wrote it),
- * and this package (from lib/, through tsx) with maxSessions 1 and 5 (5 sessions each), with and
+ * layouts the README's Sizing section quotes: this package (from lib/, through tsx) with maxSessions 1 and 5 (5 sessions each), with and
  * without client details. Two measures: `used_memory` growth per user (what a deployment pays, the
  * bench's measure; steps of table resizes average out over many users) and MEMORY USAGE (exact,
  * SAMPLES 0) of the user's keys, over every user. User ids as the bench's (`user-0-<n>`).
  */
 'use strict';
 require('tsx/cjs'); // the shared TypeScript redis-server starter and lib/ from source
-const { randomBytes } = require('node:crypto');
 const Redis = require('ioredis');
 const { startRedis } = require('../__tests__/helpers/redis-servers.ts');
 const { createSessionManager } = require('../lib');
-const { userTagOf } = require('../lib/token');
 const { usedMemory } = require('./redis-probe');
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -38,21 +35,6 @@ async function signIn(redis, options, perUser, userAgent) {
   }
 }
 
-/** The 0.1.0 layout: a session hash (u, i, c, a) and the user's current-token string, both with TTLs. */
-async function writeFormat1(redis) {
-  for (let start = 0; start < users; start += 1000) {
-    const pipeline = redis.pipeline();
-    for (let i = start; i < Math.min(users, start + 1000); i++) {
-      const tag = userTagOf(`user-0-${i}`);
-      const now = Date.now();
-      pipeline.hset(`ess:{${tag}}:s`, 'u', `user-0-${i}`, 'i', randomBytes(16).toString('base64url'), 'c', now, 'a', now);
-      pipeline.pexpire(`ess:{${tag}}:s`, 1_800_000);
-      pipeline.set(`ess:{${tag}}:u`, randomBytes(16).toString('base64url'), 'PX', 2_700_000);
-    }
-    await pipeline.exec();
-  }
-}
-
 /** MEMORY USAGE of every key, summed. */
 async function memoryUsage(redis) {
   let total = 0;
@@ -68,7 +50,6 @@ async function memoryUsage(redis) {
 }
 
 const CASES = [
-  ['0.1.0 layout (format 1)', (redis) => writeFormat1(redis)],
   ['maxSessions 1, recordClient false', (redis) => signIn(redis, { recordClient: false }, 1)],
   ['maxSessions 1, IP only (no User-Agent, as the bench)', (redis) => signIn(redis, {}, 1)],
   ['maxSessions 1, Chrome User-Agent (111 chars) and IP', (redis) => signIn(redis, {}, 1, CHROME)],

@@ -1,7 +1,8 @@
 /**
  * Secret tokens and the cookie value. The cookie holds `<userTag>.<token>`:
- * - `token`: 256 bits from the OS CSPRNG, base64url. Redis only ever sees 132 bits of its SHA-256
- *   (22 base64url characters): plenty to identify it, and no way back to the token.
+ * - `token`: 256 bits from the OS CSPRNG, base64url. Redis only ever sees 126 bits of its SHA-256
+ *   (21 base64url characters): plenty to identify it, and no way back to the token. 21, not 22: the
+ *   user index then holds one session in a 32-byte listpack instead of 48 (bench/RESULTS.md, memory).
  * - `userTag`: 96 bits of SHA-256 over the user id, or of HMAC-SHA256 under `userTagSecret`. It names
  *   the Redis hash slot that holds the user's keys (so every script works on Redis Cluster); it is not
  *   the user id. Unkeyed, a guessed id can be confirmed against it; keyed, not without the secret.
@@ -9,7 +10,7 @@
 import * as crypto from 'node:crypto';
 
 const TOKEN_BYTES = 32;
-const HASH_LENGTH = 22; // base64url characters of SHA-256 kept: 132 bits
+const HASH_LENGTH = 21; // base64url characters of SHA-256 kept: 126 bits
 const TAG_LENGTH = 16; // base64url characters: 96 bits
 const TOKEN_LENGTH = 43; // base64url characters of 32 bytes
 /** Exact length of a well-formed cookie value (before cookie-parser's signature). */

@@ -120,7 +120,7 @@ export function userKeys(prefix: string, userId: string): UserKeys {
 
 /** True for a session record's key (as opposed to a user index). */
 export function isSessionKey(key: string): boolean {
-  return /\}[A-Za-z0-9_-]{22}$/.test(key);
+  return /\}[A-Za-z0-9_-]{21}$/.test(key);
 }
 
 /** True for a user index's key. */

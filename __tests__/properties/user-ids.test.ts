@@ -70,7 +70,7 @@ test('any well-formed user id signs in on the Cluster, and all its keys share on
       // The user index and the new session's record, both named by the store's key namer.
       expect(found).toContain(keys.index);
       expect(found.filter(isSessionKey).length).toBeGreaterThanOrEqual(1);
-      const slots = new Set(await Promise.all([...found, keys.channel, keys.legacyIndex, keys.legacySession].map(keyslot)));
+      const slots = new Set(await Promise.all([...found, keys.channel].map(keyslot)));
       expect(slots.size).toBe(1);
     }),
     { numRuns: 60, seed: 1402 },

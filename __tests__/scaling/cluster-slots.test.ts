@@ -51,7 +51,7 @@ test('every operation works for users spread over all masters, with no CROSSSLOT
     const keys = userKeys(prefix, user);
     const hashes = await redis.hkeys(keys.index);
     expect(hashes).toHaveLength(1);
-    expect((await slotsOf([keys.index, keys.session(hashes[0]), keys.channel, keys.legacyIndex])).size).toBe(1);
+    expect((await slotsOf([keys.index, keys.session(hashes[0]), keys.channel])).size).toBe(1);
   }
 
   for (const [user, cookie] of cookies) {

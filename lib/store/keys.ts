@@ -7,11 +7,9 @@
  * `E`xpired, or `T` for a token rotated by re-authentication, followed by the time) that tells a later
  * request why its session is gone;
  * `<prefix>{tag}<token hash>` is one session's record (the scripts name it from the index by dropping `:v2`) (no separator: every byte of a key name is paid
- * for each live session, and the 44 characters of the default prefix's names fit a 48-byte allocation);
+ * for each live session, and the 43 characters of the default prefix's names fit a 48-byte allocation);
  * records are only ever named from a cookie of this format or from the index. Notices of ended sessions
  * are published on the shard channel `<prefix>{tag}:v2:n`.
- * Format 1 (package 0.1) used `<prefix>{tag}:s` and `<prefix>{tag}:u`; format 2 deletes them at
- * sign-in and treats a format-1 index written after its own sign-in as a newer sign-in.
  */
 
 /** The stored-format version this package writes. Changing it is a major-version change. */
@@ -21,8 +19,6 @@ export const FORMAT_VERSION = 2;
 export interface UserKeys {
   readonly index: string;
   readonly channel: string;
-  readonly legacySession: string;
-  readonly legacyIndex: string;
   session(tokenHash: string): string;
 }
 
@@ -34,8 +30,6 @@ export function keyNamer(prefix: string): (userTag: string) => UserKeys {
     return {
       index,
       channel: `${index}:n`,
-      legacySession: `${base}:s`,
-      legacyIndex: `${base}:u`,
       session: (tokenHash) => `${base}${tokenHash}`,
     };
   };

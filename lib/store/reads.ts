@@ -84,21 +84,16 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     const keys = keysOf(ref.userTag);
     const seen = writesSoFar();
     const replies = await calls.timed(operation, () =>
-      pipeline([['HGETALL', keys.session(ref.tokenHash)], ['HGET', keys.index, ref.tokenHash], ['EXISTS', keys.legacyIndex]]),
+      pipeline([['HGETALL', keys.session(ref.tokenHash)], ['HGET', keys.index, ref.tokenHash]]),
     );
     if (again && wroteSince(keys.index, seen)) {
       await writesSettled(keys.index, config.storeTimeoutMs);
       return read(ref, operation, pipeline, false);
     }
-    const [fields, mark, legacy] = replies as [unknown, unknown, unknown];
+    const [fields, mark] = replies as [unknown, unknown];
     if (!Array.isArray(fields)) throw badReply(operation, replies);
     if (mark !== '') return typeof mark === 'string' ? endedBy(mark) : 'SESSION_EXPIRED';
     if (fields.length === 0) return 'SESSION_EXPIRED';
-    if (Number(legacy) === 1) {
-      // A sign-in by a format-1 process came after this session's: it is the newer one.
-      end(keys.index, ref.tokenHash, 'D');
-      return 'SESSION_DISPLACED';
-    }
     // Redis's clock as learnt from the scripts' replies (sign-in, refresh): no TIME command on the request path.
     const now = calls.redisNow();
     const session = sessionFromFields(fields, 0, now, false, absoluteMs, ref.tokenHash);
@@ -125,7 +120,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     const keys = keysOf(ref.userTag);
     const sentAt = Date.now();
     const seen = writesSoFar();
-    const reply = await calls.run('resolve', RESOLVE, [keys.index, keys.session(ref.tokenHash), keys.legacyIndex], [ref.tokenHash, idle, indexTtl, absolute]);
+    const reply = await calls.run('resolve', RESOLVE, [keys.index, keys.session(ref.tokenHash)], [ref.tokenHash, idle, indexTtl, absolute]);
     if (again && wroteSince(keys.index, seen)) {
       await writesSettled(keys.index, config.storeTimeoutMs);
       return resolveAndTouch(ref, false);
@@ -146,7 +141,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   }
 
   /** Ends a session found dead on a read path, without making the request wait (best effort: it expires anyway). */
-  function end(index: string, tokenHash: string, kind: 'D' | 'E'): void {
+  function end(index: string, tokenHash: string, kind: 'E'): void {
     calls.run('end', LOGOUT, [index], [tokenHash, '0', kind]).catch(() => undefined);
   }
 

@@ -87,7 +87,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     async status(ref: SessionRef, sessionId: string): Promise<LiveStatus | EndReason> {
       const keys = keysOf(ref.userTag);
       const sentAt = Date.now();
-      const reply = await run('status', STATUS, [keys.index, keys.legacyIndex], [ref.tokenHash, compactId(sessionId)]);
+      const reply = await run('status', STATUS, [keys.index], [ref.tokenHash, compactId(sessionId)]);
       if (!Array.isArray(reply) || reply.length === 0) throw badReply('status', reply);
       if (reply[0] === REPLY.LOGGED_OUT) return 'SESSION_LOGGED_OUT';
       if (reply[0] !== REPLY.OK) {
@@ -112,7 +112,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
       ];
       for (const [name, json] of session.data) args.push(DATA_PREFIX + name, json);
       const sentAt = Date.now();
-      const reply = await write(ref.userTag, () => run('login', LOGIN, [keys.index, keys.session(ref.tokenHash), keys.legacySession, keys.legacyIndex], args));
+      const reply = await write(ref.userTag, () => run('login', LOGIN, [keys.index, keys.session(ref.tokenHash)], args));
       if (!Array.isArray(reply) || reply.length === 0) throw badReply('login', reply);
       if (reply[0] === REPLY.LATE) throw late('login');
       if (reply[0] === REPLY.LIMIT) return 'SESSION_LIMIT_REACHED';

@@ -2,7 +2,7 @@
 import { script } from './prelude';
 
 /**
- * KEYS: index, session, format-1 index. ARGV: token hash, idle ms, index ttl ms, absolute ms (0 = none).
+ * KEYS: index, session. ARGV: token hash, idle ms, index ttl ms, absolute ms (0 = none).
  * Returns 2 | 3 | 4, or the JSON array [now, field, value, ...] (one bulk string: cheap to decode).
  * Records the activity and refreshes the TTLs; neither outlives the absolute deadline.
  */
@@ -16,10 +16,6 @@ local fields = redis.call('HGETALL', KEYS[2])
 if #fields == 0 then
   redis.call('HDEL', KEYS[1], ARGV[1])
   return 2
-end
-if redis.call('EXISTS', KEYS[3]) == 1 then
-  finish(ARGV[1], 'D')
-  return 3
 end
 local created = nil
 for i = 1, #fields, 2 do
@@ -70,7 +66,7 @@ return 1
 `);
 
 /**
- * KEYS: index, format-1 index. ARGV: token hash, session id (compact). Read-only: is this session still
+ * KEYS: index. ARGV: token hash, session id (compact). Read-only: is this session still
  * live, and until when? Follows the session to a new token hash (after a re-authentication, mark `T`) by its id.
  * Returns {1, now, ms left, token hash} | {2} expired | {3} displaced | {4} revoked | {7} signed out.
  */
@@ -93,7 +89,6 @@ else
   end
   if not hash then return {2} end
 end
-if redis.call('EXISTS', KEYS[2]) == 1 then return {3} end
 local key = record(hash)
 if redis.call('EXISTS', key) == 0 or sid(key, hash) ~= ARGV[2] then return {2} end
 local left = redis.call('PTTL', key)

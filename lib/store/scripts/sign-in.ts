@@ -2,7 +2,7 @@
 import { script } from './prelude';
 
 /**
- * KEYS: index, new session, format-1 session, format-1 index.
+ * KEYS: index, new session.
  * ARGV: 1 token hash, 2 user id, 3 idle ms, 4 absolute ms, 5 index ttl ms, 6 max sessions,
  * 7 'd' (displace the oldest) | 'r' (reject the new), 8 deadline, 9 token hash of the session this browser
  * held, ended by this sign-in and not counted against the limit ('' none), 10 user agent, 11 IP, 12.. data field/value pairs.
@@ -37,7 +37,7 @@ if #live >= max then
   end
 end
 if previous then finish(ARGV[9], 'L') end
-redis.call('DEL', KEYS[3], KEYS[4], KEYS[2])
+redis.call('DEL', KEYS[2])
 local ttl = idle
 local indexTtl = tonumber(ARGV[5])
 local absolute = tonumber(ARGV[4])

@@ -106,7 +106,7 @@ export function createPointerStore(config: StoreConfig, redis: RedisAdapter, obs
         session.onLimit === 'reject-new' ? 'r' : 'd', calls.deadline(), '', session.userAgent ?? '', session.ip ?? '',
       ];
       for (const [name, json] of session.data) args.push(DATA_PREFIX + name, json);
-      const reply = await run('login', BIND, [keys.index, keys.session(ref.tokenHash), keys.legacySession, keys.legacyIndex], args);
+      const reply = await run('login', BIND, [keys.index, keys.session(ref.tokenHash)], args);
       if (!Array.isArray(reply) || reply.length === 0) throw badReply('login', reply);
       if (reply[0] === BOUND) return 'BOUND';
       if (reply[0] === REPLY.LIMIT) return 'SESSION_LIMIT_REACHED';

@@ -10,6 +10,7 @@ import { SessionError } from './errors';
 import { createUnsavedReporter, emitSafely, type SessionEventSource } from './events';
 import { createLiveEvents, type LiveEventsOptions } from './live/events-handler';
 import { createLiveRegistry } from './live/registry';
+import { createPassportSupport } from './passport';
 import { createManagement, type RevokeUserOptions, type ScannedSession, type SessionListing } from './management';
 import { registerMetrics } from './metrics';
 import { createGuard, createRecentLoginGuard, createResolver, sessionOf, type RequireSessionOptions } from './middleware';
@@ -77,6 +78,15 @@ export interface SessionManager extends SessionEventSource {
    * Throws `INVALID_OPTIONS` for options it cannot use.
    */
   liveEvents(options?: LiveEventsOptions): RequestHandler;
+  /**
+   * What Passport 0.6 and 0.7 need from `req.session`, without express-session; mount it after `middleware()`
+   * and before `passport.session()`. `req.login()` signs in through `login()` with the serialized user as the
+   * user id (a new session and cookie), `req.logout()` ends the session through `logout()`, and
+   * `passport.session()` deserializes `req.user` from a signed-in session's user id. On a request without a live
+   * session `req.session` is an empty object (Passport requires one); guard routes with `requireSession()`.
+   * Throws `INVALID_OPTIONS` unless `requestProperty` is `'session'`.
+   */
+  passport(): RequestHandler;
 }
 
 /**
@@ -138,6 +148,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     revokeSession: reported('revokeSession', management.revokeSession),
     revokeUser: reported('revokeUser', management.revokeUser),
     scanSessions: management.scanSessions,
+    passport: () => createPassportSupport({ login: methods.login, logout: methods.logout }, config.requestProperty),
     liveEvents: (liveOptions) => createLiveEvents(live, store, Math.max(config.storeTimeoutMs, 1000), liveOptions),
   };
   return Object.assign(events, methods) as unknown as SessionManager;

@@ -46,8 +46,9 @@ export interface SessionInfo {
   /**
    * Writes changed data now instead of at the end of the response. Rejects with `SESSION_DISPLACED`,
    * `SESSION_REVOKED`, `SESSION_ROTATED` or `SESSION_EXPIRED` if this token no longer holds a live session.
+   * Given `callback` (express-session's style, which Passport uses), it is called with the outcome instead.
    */
-  save(): Promise<void>;
+  save(callback?: (err?: unknown) => void): Promise<void>;
   /** The facts (times as ISO-8601 strings) and the data, for `res.json`. */
   toJSON(): Record<string, unknown>;
 }
@@ -114,7 +115,14 @@ export class ActiveSession {
     return new Date(stored.absoluteDeadline > 0 && stored.absoluteDeadline < idle ? stored.absoluteDeadline : idle);
   }
 
-  async save(): Promise<void> {
+  save(callback?: (err?: unknown) => void): Promise<void> {
+    const saving = this.#save();
+    if (!callback) return saving;
+    // Called outside the promise chain: what the callback throws is its caller's, never an unhandled rejection.
+    return saving.then(() => process.nextTick(callback), (err: unknown) => process.nextTick(callback, err));
+  }
+
+  async #save(): Promise<void> {
     const changes = changesOf(this);
     if (!changes) return;
     const { store, ref, stored } = this.#facts;

@@ -1,6 +1,7 @@
 /**
- * Passport checks the password (local strategy, `session: false`: Passport keeps no session of
- * its own), then express-single-session signs the user in, in the authenticate callback.
+ * Passport on express-single-session, without express-session: `sessions.passport()` gives Passport the
+ * `req.session` it needs, so `req.login()` signs in through the package (one session per user, a new
+ * cookie), `passport.session()` deserializes `req.user`, and `req.logout()` ends the session in Redis.
  * Sign in as alice / wonderland. Run: SESSION_SECRET=... node --import tsx examples/passport/server.ts
  */
 import type { AddressInfo } from 'node:net';
@@ -26,6 +27,12 @@ passport.use(new LocalStrategy((username, password, done) => {
   if (!user || user.password !== password) return done(null, false);
   return done(null, { id: user.id, name: user.name });
 }));
+// The serialized user is the package's user id.
+passport.serializeUser((user, done) => done(null, user.id));
+passport.deserializeUser((id: string, done) => {
+  const user = [...USERS.values()].find((candidate) => candidate.id === id);
+  done(null, user ? { id: user.id, name: user.name } : false);
+});
 
 const secret = process.env.SESSION_SECRET;
 if (!secret || secret.length < 32) throw new Error('Set SESSION_SECRET to at least 32 random characters.');
@@ -37,22 +44,21 @@ const sessions = createSessionManager({ redis });
 const app = express();
 app.use(cookieParser(secret));
 app.use(express.json());
-app.use(passport.initialize());
-app.use(sessions.middleware());
+app.use(sessions.middleware(), sessions.passport(), passport.session());
 
 app.post('/login', (req, res, next) => {
-  passport.authenticate('local', { session: false }, (err: unknown, user: Express.User | false) => {
+  passport.authenticate('local', (err: unknown, user: Express.User | false) => {
     if (err) return next(err);
     if (!user) return res.status(401).json({ error: { code: 'BAD_CREDENTIALS', message: 'Wrong username or password.' } });
-    sessions.login(req, res, user.id, {}).then((session) => res.json({ userId: session.userId }), next);
+    // A 409 SESSION_LIMIT_REACHED (onLimit 'reject-new') or a 503 reaches errorHandler() through next.
+    return req.login(user, (loginErr) => (loginErr ? next(loginErr) : res.json({ userId: user.id })));
   })(req, res, next);
 });
 app.get('/me', sessions.requireSession(), (req, res) => {
-  res.json({ userId: sessions.sessionOf(req).userId });
+  res.json({ userId: sessions.sessionOf(req).userId, name: req.user?.name });
 });
-app.post('/logout', async (req, res) => {
-  await sessions.logout(req, res);
-  res.status(204).end();
+app.post('/logout', (req, res, next) => {
+  req.logout((err) => (err ? next(err) : res.status(204).end()));
 });
 app.use(sessions.errorHandler());
 

@@ -134,6 +134,16 @@ describe.each(STORE_TARGETS)('createSessionStore with express-session and passpo
     expect(await store.listSessions('gus')).toEqual([]);
   });
 
+  test('a cookie whose session is gone learns SESSION_EXPIRED; a session cannot change user without regenerating', async () => {
+    const { app, store, prefix } = build();
+    const cookie = await logIn(app, 'ida');
+    for (const key of await keysWithPrefix(redis, prefix)) await redis.del(key);
+    expect(await me(app, cookie)).toEqual({ user: null, ended: 'SESSION_EXPIRED', note: null });
+    const other = await logIn(app, 'ida');
+    const moved = call<void>((cb) => store.set(sidOf(other), { cookie: {}, passport: { user: 'jo' } }, cb));
+    await expect(moved).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   test('a session with no user lives as long as its cookie; destroyed, it is never written again', async () => {
     const { store, prefix } = build();
     const sid = 'plain-session-id-0123456789';

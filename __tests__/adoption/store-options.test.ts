@@ -38,3 +38,18 @@ test('the manager\'s checks apply, and userOf must be a function', () => {
   expect(failure({ redis, userOf: 'passport.user' })).toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringContaining('`userOf` must be a function') });
   expect(failure(null)).toBeInstanceOf(SessionError);
 });
+
+test('a Redis that does not answer fails the call with SESSION_STORE_UNAVAILABLE and a store-error event', async () => {
+  const down = new Redis({ port: 1, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  down.on('error', () => undefined);
+  try {
+    const store = createSessionStore({ redis: down, storeTimeoutMs: 200 });
+    const events: unknown[] = [];
+    store.on('store-error', (event) => events.push(event));
+    const error = await new Promise((resolve) => store.get('some-session-id-0123456789', (err) => resolve(err)));
+    expect(error).toMatchObject({ code: 'SESSION_STORE_UNAVAILABLE' });
+    expect(events).toEqual([{ error, operation: 'get' }]);
+  } finally {
+    down.disconnect();
+  }
+});

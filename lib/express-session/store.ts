@@ -6,7 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import type { RequestHandler } from 'express';
 import { SessionError } from '../errors';
-import type { SessionEventSource } from '../events';
+import { emitSafely, type SessionEventSource } from '../events';
 import { createManagement, type RevokeUserOptions, type SessionListing } from '../management';
 import { registerMetrics } from '../metrics';
 import { createPointerStore } from '../store/express-session';
@@ -68,11 +68,7 @@ function loadStoreClass(): ExpressSessionModule['Store'] {
  * chain: an exception the callback throws is the caller's, not an unhandled rejection of ours.
  */
 function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined): void {
-  if (!callback) {
-    promise.catch(() => undefined);
-    return;
-  }
-  promise.then((value) => process.nextTick(callback, null, value), (err: unknown) => process.nextTick(callback, err));
+  promise.then((value) => callback && process.nextTick(callback, null, value), (err: unknown) => callback && process.nextTick(callback, err));
 }
 
 /**
@@ -105,22 +101,29 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     },
   });
 
+  /** Reports a failure of Redis as the manager does (`store-error`), then hands it on. */
+  const reported = <T>(operation: string, promise: Promise<T>): Promise<T> =>
+    promise.catch((err: unknown) => {
+      if (err instanceof SessionError && err.code === 'SESSION_STORE_UNAVAILABLE') emitSafely(store, 'store-error', { error: err, operation });
+      throw err;
+    });
+
   const methods: Partial<SessionStore> = {
-    get: (sid, callback) => settle(sessions.get(sid), callback),
-    set: (sid, session, callback) => settle(sessions.set(sid, session), callback),
-    destroy: (sid, callback) => settle(sessions.destroy(sid), callback),
-    touch: (sid, session, callback) => settle(sessions.touch(sid, session), callback),
-    all: (callback) => settle(sessions.all(), callback),
-    length: (callback) => settle(sessions.all().then((found) => found.length), callback),
-    clear: (callback) => settle(sessions.clear(), callback),
+    get: (sid, callback) => settle(reported('get', sessions.get(sid)), callback),
+    set: (sid, session, callback) => settle(reported('set', sessions.set(sid, session)), callback),
+    destroy: (sid, callback) => settle(reported('destroy', sessions.destroy(sid)), callback),
+    touch: (sid, session, callback) => settle(reported('touch', sessions.touch(sid, session)), callback),
+    all: (callback) => settle(reported('all', sessions.all()), callback),
+    length: (callback) => settle(reported('length', sessions.all().then((found) => found.length)), callback),
+    clear: (callback) => settle(reported('clear', sessions.clear()), callback),
     endedReason: () => (req, _res, next) => {
       const request = req as unknown as Record<string | symbol, unknown>;
       request.sessionEndedCode = (request[ENDED] as SessionEndedCode | undefined) ?? null;
       next();
     },
-    listSessions: management.listSessions,
-    revokeSession: management.revokeSession,
-    revokeUser: management.revokeUser,
+    listSessions: (userId) => reported('listSessions', management.listSessions(userId)),
+    revokeSession: (userId, sessionId) => reported('revokeSession', management.revokeSession(userId, sessionId)),
+    revokeUser: (userId, options) => reported('revokeUser', management.revokeUser(userId, options)),
   };
   return Object.assign(store, methods);
 }

@@ -152,8 +152,14 @@ describe.each(STORE_TARGETS)('createSessionStore with express-session and passpo
     const ttl = await redis.pttl(pointerKey(prefix, hashToken(sid)));
     expect(ttl).toBeGreaterThan(50_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
+    // touch refreshes the cookie only: a change another request saved meanwhile is kept.
+    await call<void>((cb) => store.set(sid, { cookie: { expires: new Date(Date.now() + 60_000).toISOString() }, n: 2 }, cb));
+    const later = new Date(Date.now() + 120_000).toISOString();
+    await call<void>((cb) => store.touch(sid, { cookie: { expires: later }, n: 1 }, cb));
+    expect(await call((cb) => store.get(sid, cb))).toEqual({ cookie: { expires: later }, n: 2 });
+    expect(await redis.pttl(pointerKey(prefix, hashToken(sid)))).toBeGreaterThan(110_000);
     await call<void>((cb) => store.destroy(sid, cb));
-    await call<void>((cb) => store.set(sid, { cookie: {}, n: 2 }, cb));
+    await call<void>((cb) => store.set(sid, { cookie: {}, n: 3 }, cb));
     expect(await call((cb) => store.get(sid, cb))).toBeNull();
   });
 

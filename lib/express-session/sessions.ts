@@ -24,6 +24,19 @@ const REMEMBERED = 10_000;
 /** Why the session a request's cookie named is gone, as `req.sessionEndedCode` reports it. */
 export type SessionEndedCode = 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_EXPIRED' | null;
 
+/** A session with no user as its pointer holds it: its data's JSON, a newline, its cookie's JSON (touch replaces only that). */
+function encodePlain(session: ExpressSessionData): string {
+  const { cookie, ...data } = session;
+  return `${JSON.stringify(data)}\n${JSON.stringify(cookie ?? null)}`;
+}
+
+function decodePlain(text: string): ExpressSessionData {
+  const cut = text.indexOf('\n');
+  if (cut < 0) return JSON.parse(text) as ExpressSessionData;
+  const cookie = JSON.parse(text.slice(cut + 1)) as ExpressSessionData['cookie'] | null;
+  return { ...(JSON.parse(text.slice(0, cut)) as ExpressSessionData), ...(cookie ? { cookie } : {}) };
+}
+
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   if (map.size >= REMEMBERED) map.clear();
   map.set(key, value);
@@ -134,7 +147,7 @@ export function createSessions(config: StoreConfig, store: SessionStore, pointer
         remember(ended, hash, pointer === null ? 'SESSION_EXPIRED' : null);
         return null;
       }
-      if ('plain' in pointer) return JSON.parse(pointer.plain) as ExpressSessionData;
+      if ('plain' in pointer) return decodePlain(pointer.plain);
       remember(bound, hash, pointer.userTag);
       return read({ userTag: pointer.userTag, tokenHash: hash });
     },
@@ -147,7 +160,7 @@ export function createSessions(config: StoreConfig, store: SessionStore, pointer
       let userTag = await (userId === null ? Promise.resolve(bound.get(hash) ?? null) : userTagOf(hash));
       if (userTag === null && userId === null) {
         const ttl = ttlOf(session);
-        const written = ttl > 0 ? await pointers.setPlain(hash, json, ttl) : await pointers.destroyPlain(hash, config.idleMs);
+        const written = ttl > 0 ? await pointers.setPlain(hash, encodePlain(session), ttl) : await pointers.destroyPlain(hash, config.idleMs);
         if (written === 'DESTROYED') return notSaved(hash, null, written);
         if (written === null || typeof written === 'string' || !('userTag' in written)) return;
         userTag = written.userTag;
@@ -165,7 +178,7 @@ export function createSessions(config: StoreConfig, store: SessionStore, pointer
       const userTag = bound.get(hash);
       if (userTag !== undefined) return touchBound({ userTag, tokenHash: hash });
       if (Date.now() - (refreshed.get(hash) ?? 0) < config.touchAfterMs) return;
-      const touched = await pointers.touchPlain(hash, JSON.stringify(session), Math.max(1, ttlOf(session)));
+      const touched = await pointers.touchPlain(hash, JSON.stringify(session.cookie ?? null), Math.max(1, ttlOf(session)));
       if (touched === 'OK') remember(refreshed, hash, Date.now());
       else if (touched !== null && typeof touched === 'object' && 'userTag' in touched) {
         remember(bound, hash, touched.userTag);
@@ -191,7 +204,7 @@ export function createSessions(config: StoreConfig, store: SessionStore, pointer
         for (const hash of hashes) {
           const pointer = await pointers.read(hash);
           if (pointer === null || pointer === 'DESTROYED') continue;
-          if ('plain' in pointer) found.push(JSON.parse(pointer.plain) as ExpressSessionData);
+          if ('plain' in pointer) found.push(decodePlain(pointer.plain));
           else {
             const live = await store.peek({ userTag: pointer.userTag, tokenHash: hash });
             const json = typeof live === 'string' ? undefined : live.data.get(SESSION_FIELD);

@@ -64,7 +64,7 @@ export function createPointerStore(config: StoreConfig, redis: RedisAdapter, obs
     setPlain: async (hash: string, json: string, ttlMs: number) => decode('set', await run('set', SET_PLAIN, [keyOf(hash)], [json, String(ttlMs)])),
 
     /** Refreshes a session with no user; answers the pointer instead when the id is bound or destroyed. */
-    touchPlain: async (hash: string, json: string, ttlMs: number) => decode('touch', await run('touch', TOUCH_PLAIN, [keyOf(hash)], [json, String(ttlMs)])),
+    touchPlain: async (hash: string, cookieJson: string, ttlMs: number) => decode('touch', await run('touch', TOUCH_PLAIN, [keyOf(hash)], [cookieJson, String(ttlMs)])),
 
     /** Marks the id destroyed unless it is bound (then answers its pointer). */
     destroyPlain: async (hash: string, ttlMs: number) => decode('destroy', await run('destroy', DESTROY_PLAIN, [keyOf(hash)], [String(ttlMs)])),

@@ -28,7 +28,7 @@ function pointerScript(source: string): Script {
 }
 
 /**
- * KEYS: pointer. ARGV: session JSON, ttl ms. Writes a session with no user unless the pointer names a
+ * KEYS: pointer. ARGV: the session (its data's JSON, a newline, its cookie's JSON), ttl ms. Writes a session with no user unless the pointer names a
  * bound (`@`) or destroyed (`!`) session. Returns 1, or the pointer's value.
  */
 export const SET_PLAIN = pointerScript(`
@@ -39,14 +39,17 @@ return 1
 `);
 
 /**
- * KEYS: pointer. ARGV: session JSON (its cookie's new expiry), ttl ms. Refreshes a session with no user;
- * never creates one. Returns 1, 0 (none) or the pointer's value.
+ * KEYS: pointer. ARGV: the cookie's JSON, ttl ms. Refreshes a session with no user, whose value is its data's
+ * JSON, a newline, its cookie's JSON: only the cookie is replaced, so data another request saved meanwhile
+ * is kept. Never creates a session. Returns 1, 0 (none) or the pointer's value.
  */
 export const TOUCH_PLAIN = pointerScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 if string.sub(v, 1, 1) ~= '{' then return v end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local cut = string.find(v, '\\n', 1, true)
+if not cut then return 0 end
+redis.call('SET', KEYS[1], string.sub(v, 1, cut) .. ARGV[1], 'PX', ARGV[2])
 return 1
 `);
 

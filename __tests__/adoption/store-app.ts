@@ -7,7 +7,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import { Passport } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import request from 'supertest';
-import { createSessionStore, type SessionStore, type SessionStoreOptions } from '../../lib/express-session';
+import { createSessionStore, type ExpressSessionStore, type SessionStoreOptions } from '../../lib/express-session';
 import type { AppRedis } from '../helpers/targets';
 
 // Loaded without its types: @types/express-session declares req.session its own way (see the package tests).
@@ -30,7 +30,7 @@ export interface Gate {
 /** The app and its store. */
 export interface StoreApp {
   app: Express;
-  store: SessionStore;
+  store: ExpressSessionStore;
 }
 
 /** Builds the app on `redis` with store options `options`; `gate` holds `/slow`. */

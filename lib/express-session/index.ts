@@ -3,7 +3,7 @@
  * without rewriting the app). This file only re-exports.
  */
 export { createSessionStore } from './store';
-export type { SessionStore } from './store';
+export type { ExpressSessionStore } from './store';
 export type { SessionStoreOptions, ExpressSessionData } from './options';
 export type { SessionEndedCode } from './sessions';
 export { SessionError, USER_MESSAGES } from '../errors';

@@ -6,12 +6,12 @@
 import type { EventEmitter } from 'node:events';
 import type { RequestHandler } from 'express';
 import { SessionError } from '../errors';
-import { emitSafely, type SessionEventSource } from '../events';
+import { emitSafely, type SessionEvents } from '../events';
 import { createManagement, type RevokeUserOptions, type SessionListing } from '../management';
 import { registerMetrics } from '../metrics';
 import { createPointerStore } from '../store/express-session';
 import { createStore } from '../store/store';
-import { parseStoreOptions, type ExpressSessionData, type SessionStoreOptions } from './options';
+import { parseStoreOptions, type SessionStoreOptions } from './options';
 import { createSessions, type SessionEndedCode } from './sessions';
 
 /** express-session's callback style. */
@@ -21,21 +21,36 @@ type Callback<T = void> = (err?: unknown, result?: T) => void;
  * What {@link createSessionStore} returns: an express-session `Store` (pass it as `session({ store })`) that
  * is also the manager's event source. Session ids (`sessionId`) here are public ids, never express-session's id.
  */
-export interface SessionStore extends SessionEventSource, Omit<EventEmitter, keyof SessionEventSource> {
-  get(sid: string, callback: Callback<ExpressSessionData | null>): void;
-  set(sid: string, session: ExpressSessionData, callback?: Callback): void;
-  destroy(sid: string, callback?: Callback): void;
-  touch(sid: string, session: ExpressSessionData, callback?: Callback): void;
-  /** Every live session's data (their express-session ids are not stored, only hashes of them). */
-  all(callback: Callback<ExpressSessionData[]>): void;
-  length(callback: Callback<number>): void;
-  /** Ends every session under the key prefix. */
-  clear(callback?: Callback): void;
-  // express-session's own Store methods, inherited.
-  regenerate(req: unknown, callback: (err?: unknown) => void): void;
-  load(sid: string, callback: (err?: unknown, session?: unknown) => void): void;
+export interface ExpressSessionStore extends EventEmitter {
+  /** Adds a listener for one of the manager's events (see `SessionEvents`); it runs synchronously, and an exception it throws is ignored. */
+  on<K extends keyof SessionEvents>(event: K, listener: (event: SessionEvents[K]) => void): this;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Adds a listener that runs for the next `event` only. */
+  once<K extends keyof SessionEvents>(event: K, listener: (event: SessionEvents[K]) => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Removes a listener added with `on` or `once`. */
+  off<K extends keyof SessionEvents>(event: K, listener: (event: SessionEvents[K]) => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  off(event: string | symbol, listener: (...args: any[]) => void): this;
+  // Sessions are typed loosely (`any`) so the store fits @types/express-session's `Store` and its `SessionData`.
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  /** The session's data (`ExpressSessionData`), or null when it is not live. */
+  get(sid: string, callback: (err: any, session?: any) => void): void;
+  set(sid: string, session: any, callback?: (err?: any) => void): void;
+  destroy(sid: string, callback?: (err?: any) => void): void;
+  touch(sid: string, session: any, callback?: (err?: any) => void): void;
+  /** Every live session's data (their express-session ids are not stored, only hashes of them). */
+  all(callback: (err: any, sessions?: any) => void): void;
+  length(callback: (err: any, length?: number) => void): void;
+  /** Ends every session under the key prefix. */
+  clear(callback?: (err?: any) => void): void;
+  // express-session's own Store methods, inherited.
+  regenerate(req: any, callback: (err?: any) => any): void;
+  load(sid: string, callback: (err: any, session?: any) => any): void;
   createSession(req: any, session: any): any;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
   /**
    * Middleware, mounted after `session()`: sets `req.sessionEndedCode` to `'SESSION_DISPLACED'`, `'SESSION_REVOKED'`
    * or `'SESSION_EXPIRED'` when the request's cookie named a session that has ended, else null.
@@ -78,10 +93,10 @@ function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined): void
  * app.use(session({ store, secret, resave: false, saveUninitialized: false }));
  * app.use(store.endedReason());
  */
-export function createSessionStore(options: SessionStoreOptions): SessionStore {
+export function createSessionStore(options: SessionStoreOptions): ExpressSessionStore {
   const Store = loadStoreClass();
   const config = parseStoreOptions(options);
-  const store = new Store() as unknown as SessionStore & Record<string | symbol, unknown>;
+  const store = new Store() as unknown as ExpressSessionStore & Record<string | symbol, unknown>;
   const observe = config.metrics ? registerMetrics(config.metrics.registry, store) : undefined;
   const base = createStore(config, config.redis, observe);
   const sessions = createSessions(config, base, createPointerStore(config, config.redis, observe), store);
@@ -108,7 +123,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       throw err;
     });
 
-  const methods: Partial<SessionStore> = {
+  const methods: Partial<ExpressSessionStore> = {
     get: (sid, callback) => settle(reported('get', sessions.get(sid)), callback),
     set: (sid, session, callback) => settle(reported('set', sessions.set(sid, session)), callback),
     destroy: (sid, callback) => settle(reported('destroy', sessions.destroy(sid)), callback),

@@ -4,13 +4,13 @@
  * or a restart of Redis drops the cached entry before a later request trusts it.
  */
 import Redis, { Cluster } from 'ioredis';
-import { createClient, createCluster } from 'redis';
+import { createClient, createCluster, createSentinel } from 'redis';
 import request from 'supertest';
 import { createSessionManager } from '../lib';
 import { buildApp } from './helpers/app';
 import { startRedis, type RedisServer } from './helpers/redis-servers';
 import { sessionCookieOf, sleep, userKeys } from './helpers/suite';
-import { uniquePrefix } from './helpers/targets';
+import { ioredisOn, uniquePrefix } from './helpers/targets';
 
 let server: RedisServer;
 const clients: Redis[] = [];
@@ -214,6 +214,34 @@ test('localCache is refused with a Cluster (either client) and with touchAfter 0
   cluster.disconnect();
   const nodeCluster = createCluster({ rootNodes: [{ socket: { host: '127.0.0.1', port: server.port } }] });
   expect(() => createSessionManager({ redis: nodeCluster, localCache: true })).toThrow(/refused on a Cluster.*node-redis Cluster client/);
+  const nodeSentinel = createSentinel({ name: 'mymaster', sentinelRootNodes: [{ host: '127.0.0.1', port: server.port }] });
+  expect(() => createSessionManager({ redis: nodeSentinel, localCache: true })).toThrow(/on Sentinel with ioredis.*node-redis Sentinel client/);
   // A node-redis client on a single Redis is accepted.
   expect(() => createSessionManager({ redis: createClient({ socket: { host: '127.0.0.1', port: server.port } }), localCache: true })).not.toThrow();
+});
+
+test('on Sentinel with ioredis, hits are served from the master\'s tracked connection and a revoke answered elsewhere is never served', async () => {
+  const prefix = uniquePrefix();
+  const redis = ioredisOn('sentinel') as Redis;
+  const writerClient = ioredisOn('sentinel') as Redis;
+  const inspect = ioredisOn('sentinel') as Redis;
+  const options = { keyPrefix: prefix, idleTimeout: 60, touchAfter: 30 };
+  const { app } = buildApp(redis, { ...options, localCache: true });
+  const writer = createSessionManager({ redis: writerClient, ...options });
+  const reads = async (): Promise<number> => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await inspect.info('commandstats'))?.[1] ?? 0);
+  try {
+    const cookie = sessionCookieOf((await request(app).post('/login').send({ userId: 'cache-sentinel' })).headers['set-cookie']);
+    const hit = await within(5000, async () => {
+      const before = await reads();
+      const res = await request(app).get('/me').set('Cookie', cookie);
+      return res.status === 200 && (await reads()) === before;
+    }, (ok) => ok);
+    expect(hit).toBe(true);
+    expect(await writer.revokeUser('cache-sentinel')).toBe(1);
+    const res = await request(app).get('/me').set('Cookie', cookie);
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('SESSION_REVOKED');
+  } finally {
+    for (const client of [redis, writerClient, inspect]) client.disconnect();
+  }
 });

@@ -95,6 +95,8 @@ const same = (a: TrackingTarget, b: TrackingTarget): boolean => a.host === b.hos
 
 /** How often an idle connection is checked (a barrier, and whether the client's master moved). */
 const HEARTBEAT_MS = 1000;
+/** The least time between two barrier PINGs: under load each serves the hits of this long (an idle hit waits for none). */
+const BARRIER_GAP_MS = 1;
 /** How long after a loss, or a failed attempt, the connection is opened again. */
 const RETRY_MS = 200;
 
@@ -113,6 +115,9 @@ export function openTrackedReader(target: () => TrackingTarget | null, handlers:
   /** The barrier waiting to be sent, and whether one is on its way. */
   let next: { promise: Promise<void>; resolve(): void; reject(err: Error): void } | null = null;
   let barrierOut = false;
+  /** Whether a send of the waiting barrier is scheduled, and when the last one left (performance.now()). */
+  let scheduled = false;
+  let lastSent = -Infinity;
   let retry: NodeJS.Timeout | null = null;
 
   /** Sends commands in one write; each promise settles with its reply, in order. */
@@ -210,12 +215,27 @@ export function openTrackedReader(target: () => TrackingTarget | null, handlers:
     if (!Array.isArray(role) || role[0] !== 'master') throw new Error('the tracked connection reached a replica');
   }
 
-  /** Sends the waiting barrier's PING, unless one is on its way (its answer sends the next). */
+  /**
+   * Schedules the waiting barrier's PING: once this turn's I/O is handled (every request read in this turn
+   * waits on the same PING), and at least BARRIER_GAP_MS after the previous one left, so that under load
+   * one PING serves the hits of a millisecond, not of one turn. Idle, nothing is added to a hit's wait.
+   */
+  function schedule(): void {
+    if (scheduled || barrierOut || !next) return;
+    scheduled = true;
+    const wait = lastSent + BARRIER_GAP_MS - performance.now();
+    if (wait <= 0) setImmediate(sendBarrier);
+    else setTimeout(sendBarrier, wait).unref();
+  }
+
+  /** Sends the waiting barrier's PING, unless one is on its way (its answer schedules the next). */
   function sendBarrier(): void {
+    scheduled = false;
     const batch = next;
     if (!batch || barrierOut) return;
     next = null;
     barrierOut = true;
+    lastSent = performance.now();
     const timer = setTimeout(() => lose(new Error(`the tracked connection did not answer a PING within ${timeoutMs} ms`)), timeoutMs);
     timer.unref();
     send([['PING']])[0]!.then(
@@ -223,7 +243,7 @@ export function openTrackedReader(target: () => TrackingTarget | null, handlers:
         clearTimeout(timer);
         barrierOut = false;
         batch.resolve();
-        sendBarrier();
+        schedule();
       },
       (err: Error) => {
         clearTimeout(timer);
@@ -240,8 +260,7 @@ export function openTrackedReader(target: () => TrackingTarget | null, handlers:
       let reject!: (err: Error) => void;
       const promise = new Promise<void>((yes, no) => ((resolve = yes), (reject = no)));
       next = { promise, resolve, reject };
-      // Sent once this turn's I/O is handled: every request read in this turn waits on the same PING.
-      if (!barrierOut) setImmediate(sendBarrier);
+      schedule();
     }
     return next.promise;
   }

@@ -4,7 +4,8 @@
  * when concurrent misses of one session share a read (reads are stand-ins here: this is the rule alone).
  */
 import { SessionCache } from '../lib/cache';
-import type { ConnectionState, TrackedReader } from '../lib/clients/adapter';
+import type { ConnectionState } from '../lib/clients/adapter';
+import type { TrackedReader } from '../lib/clients/tracking';
 import { createLocalReads } from '../lib/store/local-reads';
 import type { StoredSession } from '../lib/store/records';
 import type { SessionRef } from '../lib/token';
@@ -29,7 +30,7 @@ test('a read sent before its user was invalidated is not stored; another user\'s
   expect(cache.get('userA', 'h1')?.userId).toBe('a');
 });
 
-test('this process\'s own write of a user drops the entry and the reads in flight, as an invalidation does', () => {
+test('an invalidation of a user drops the entry and the reads in flight', () => {
   const cache = new SessionCache(10);
   cache.set('userA', 'h1', session('a'), cache.epoch);
   const sent = cache.epoch;
@@ -70,23 +71,43 @@ test('the cache keeps at most maxEntries, dropping the least recently used', () 
   expect(cache.get('u1', 'h')?.userId).toBe('1');
 });
 
-/** A cached lookup over a stand-in read whose answers the test releases one by one. */
+/**
+ * A cached lookup over a stand-in read whose answers the test releases one by one, and a stand-in
+ * barrier the test holds until `release()` (or fails with `fail()`).
+ */
 function lookups(cache: SessionCache) {
   const pending: Array<{ resolve: (value: StoredSession | string) => void; reject: (err: Error) => void }> = [];
-  const reader = { state: (): ConnectionState => 'ready', pipeline: async () => [], close: () => undefined } as unknown as TrackedReader;
+  const fallbacks: string[] = [];
+  let held: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  const reader = {
+    state: (): ConnectionState => 'ready',
+    barrier: () => new Promise<void>((resolve, reject) => held.push({ resolve, reject })),
+  } as unknown as TrackedReader;
   const read = (): Promise<StoredSession | string> => new Promise((resolve, reject) => pending.push({ resolve, reject }));
-  const local = createLocalReads(cache, reader, read, (hit) => ({ ...hit, data: new Map(hit.data) }));
-  return { local, pending };
+  const fallback = async (r: SessionRef): Promise<StoredSession | string> => {
+    fallbacks.push(r.userTag);
+    return 'SESSION_EXPIRED';
+  };
+  const local = createLocalReads(cache, reader, read, fallback, (hit) => ({ ...hit, data: new Map(hit.data) }));
+  const settle = async (how: 'release' | 'fail'): Promise<void> => {
+    const batch = held;
+    held = [];
+    for (const waiter of batch) if (how === 'release') waiter.resolve();
+    else waiter.reject(new Error('lost'));
+    await tick();
+  };
+  return { local, pending, fallbacks, waiting: () => held.length, release: () => settle('release'), fail: () => settle('fail') };
 }
 const ref = (userTag: string, tokenHash = 'h'): SessionRef => ({ userTag, tokenHash }) as SessionRef;
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-test('misses of one session while a read of it is on its way wait for that read; each gets its own copy', async () => {
+test('misses of one session while a read of it is on its way wait for the barrier, then for that read; each gets its own copy', async () => {
   const cache = new SessionCache(10);
-  const { local, pending } = lookups(cache);
+  const { local, pending, release } = lookups(cache);
   const first = local.lookup(ref('userA'));
   const second = local.lookup(ref('userA'));
   const other = local.lookup(ref('userB'));
+  await release();
   expect(pending).toHaveLength(2); // one read for userA, one for userB
   pending[0]!.resolve(session('a'));
   pending[1]!.resolve(session('b'));
@@ -97,17 +118,48 @@ test('misses of one session while a read of it is on its way wait for that read;
   expect(two!.data).not.toBe(one!.data);
   expect(((await other) as StoredSession).userId).toBe('b');
   expect(local.inFlight()).toBe(0);
-  // Stored: the next lookup is a hit, no read.
-  expect(((await local.lookup(ref('userA'))) as StoredSession).userId).toBe('a');
+  // Stored: the next lookup is a hit once the barrier returns, no read.
+  const hit = local.lookup(ref('userA'));
+  await release();
+  expect(((await hit) as StoredSession).userId).toBe('a');
   expect(pending).toHaveLength(2);
+});
+
+test('a hit is not answered before the barrier returns; an invalidation delivered before it makes the hit a read', async () => {
+  const cache = new SessionCache(10);
+  cache.set('userA', 'h', session('a'), cache.epoch);
+  const { local, pending, waiting, release } = lookups(cache);
+  let answered = false;
+  const looked = local.lookup(ref('userA')).then((found) => ((answered = true), found));
+  await tick();
+  expect(waiting()).toBe(1);
+  expect(answered).toBe(false);
+  cache.invalidate([keyOf('userA')]);
+  await release();
+  expect(answered).toBe(false);
+  expect(pending).toHaveLength(1);
+  pending[0]!.resolve('SESSION_REVOKED');
+  expect(await looked).toBe('SESSION_REVOKED');
+});
+
+test('a barrier that fails reads Redis directly (the loss has dropped everything)', async () => {
+  const cache = new SessionCache(10);
+  cache.set('userA', 'h', session('a'), cache.epoch);
+  const { local, pending, fallbacks, fail } = lookups(cache);
+  const looked = local.lookup(ref('userA'));
+  await fail();
+  expect(await looked).toBe('SESSION_EXPIRED');
+  expect(fallbacks).toEqual(['userA']);
+  expect(pending).toHaveLength(0);
 });
 
 test('a miss after its user was invalidated does not wait for a read sent before: it reads again, and the old read is not stored', async () => {
   const cache = new SessionCache(10);
-  const { local, pending } = lookups(cache);
+  const { local, pending, release } = lookups(cache);
   const before = local.lookup(ref('userA'));
   cache.invalidate([keyOf('userA')]);
   const after = local.lookup(ref('userA'));
+  await release();
   expect(pending).toHaveLength(2);
   pending[0]!.resolve(session('old'));
   pending[1]!.resolve('SESSION_REVOKED');
@@ -119,10 +171,11 @@ test('a miss after its user was invalidated does not wait for a read sent before
 
 test('another user\'s invalidation does not stop a miss from sharing the read on its way', async () => {
   const cache = new SessionCache(10);
-  const { local, pending } = lookups(cache);
+  const { local, pending, release } = lookups(cache);
   const first = local.lookup(ref('userA'));
   cache.invalidate([keyOf('userB')]);
   const second = local.lookup(ref('userA'));
+  await release();
   expect(pending).toHaveLength(1);
   pending[0]!.resolve(session('a'));
   expect(((await second) as StoredSession).userId).toBe('a');
@@ -131,9 +184,10 @@ test('another user\'s invalidation does not stop a miss from sharing the read on
 
 test('a failed read fails every request that waited for it, and the next miss reads again', async () => {
   const cache = new SessionCache(10);
-  const { local, pending } = lookups(cache);
+  const { local, pending, release } = lookups(cache);
   const first = local.lookup(ref('userA'));
   const second = local.lookup(ref('userA'));
+  await release();
   pending[0]!.reject(new Error('store timeout'));
   await expect(first).rejects.toThrow('store timeout');
   await expect(second).rejects.toThrow('store timeout');

@@ -27,8 +27,11 @@ const APPS = [
   { key: 'D-ioredis', name: 'single-session', db: 3 },
   { key: 'D-node-redis', name: 'single-session-node-redis', db: 6 },
   { key: 'E', name: 'local-cache', db: 7 },
+  { key: 'E-node-redis', name: 'local-cache-node-redis', db: 9 },
   { key: 'F', name: 'cookie-floor', db: 8 },
 ];
+/** `ESS_BENCH_APPS=E,E-node-redis` runs only those apps and A, B, D and F, which the ratios need. */
+const ONLY = process.env.ESS_BENCH_APPS ? new Set(['A', 'B', 'D-ioredis', 'D-node-redis', 'F', ...process.env.ESS_BENCH_APPS.split(',')]) : null;
 const SCALE_DBS = { small: 4, large: 5 };
 const SMALL_SESSIONS = 1000;
 
@@ -193,7 +196,7 @@ async function main() {
     machine.redis = /redis_version:(\S+)/.exec(await info.info('server'))[1];
     info.disconnect();
     const apps = [];
-    for (const spec of APPS) {
+    for (const spec of APPS.filter((app) => !ONLY || ONLY.has(app.key))) {
       const { label, keepsSessions, storesNothing } = require(`./apps/${spec.name}`);
       const app = { ...spec, label, keepsSessions, storesNothing, ...(await startApp(spec.name, redis.port, spec.db)), loginRuns: [], runs: [] };
       ctx.started.push(app);

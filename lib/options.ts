@@ -71,9 +71,12 @@ export interface SessionManagerOptions {
   touchAfter?: number;
   /**
    * Keep recently resolved sessions in this process (a bounded LRU of `maxEntries`, default 10,000) and answer
-   * repeat requests without Redis, kept exact by Redis client-side caching (`CLIENT TRACKING`): any change to a
-   * user's keys from any process, and any doubt (reconnect, failover, lost listener), drops the entries first.
-   * Needs a single Redis or a Sentinel-managed client (not a Cluster) and `touchAfter` above 0.
+   * repeat requests with one `PING` per batch instead of reads, kept exact by Redis client-side caching
+   * (`CLIENT TRACKING`) and a read barrier: a hit is answered once a `PING` sent after the request arrived
+   * returned on the connection that receives the invalidations, so no write answered before the request,
+   * from any process, is missed; any doubt (reconnect, failover, a lost connection) drops the entries first.
+   * Supported on a single Redis with ioredis or node-redis, and on Sentinel with ioredis; refused on a
+   * Cluster (either client) and on a node-redis Sentinel client. Needs `touchAfter` above 0.
    * @default false
    */
   localCache?: boolean | { maxEntries?: number };

@@ -139,7 +139,10 @@ function parseLocalCache(value: SessionManagerOptions['localCache'], redis: Redi
       fail(`\`localCache.maxEntries\` must be a whole number from 1 to 10000000; received ${shown(maxEntries)}.`);
     }
   }
-  if (!redis.tracked) fail(`\`localCache\` needs a single Redis or a Sentinel-managed client; this ${redis.library} ${redis.isCluster ? 'Cluster ' : ''}client cannot track keys for it. Leave localCache off with a Cluster.`);
+  if (!redis.trackingTarget) {
+    const what = redis.isCluster ? `a ${redis.library} Cluster client` : `a ${redis.library} Sentinel client`;
+    fail(`\`localCache\` works on a single Redis with ioredis or node-redis, or on Sentinel with ioredis; it is refused on a Cluster (and, for now, on a node-redis Sentinel client), and this is ${what}. Leave localCache off here.`);
+  }
   if (touchAfter === 0) fail('`localCache` needs `touchAfter` above 0: with 0 every request refreshes the session in Redis, so nothing could be served locally.');
   return Object.freeze({ maxEntries });
 }

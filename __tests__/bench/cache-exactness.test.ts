@@ -1,8 +1,8 @@
 /**
  * `npm run bench:cache` in short: two app processes with `localCache` on one private Redis, 100 trials of
  * "sign in through A, send the displaced cookie to B". The first request B gets after A answered must be
- * refused, every time (the script exits with 1 otherwise): a sign-in's invalidation reaches every process
- * before its answer does (lib/store/calls.ts) and a process reads its invalidations before trusting a hit.
+ * refused, every time (the script exits with 1 otherwise): a hit waits for the read barrier, a PING on the
+ * connection that receives the invalidations, sent after the request arrived (lib/store/local-reads.ts).
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';

@@ -113,13 +113,16 @@ export const TARGETS: Target[] = [
 export const SENTINEL_TARGETS: Target[] = [target('ioredis', 'sentinel'), target('node-redis', 'sentinel')];
 
 /**
- * The local cache's variant: ioredis on the single server with `{ localCache: true }` (the package
- * refuses it on a Cluster and with node-redis). The behaviour suites add it to {@link TARGETS}; a case
- * that needs `touchAfter: 0` (refused with localCache) or counts Redis round trips says what it does
- * on this target. The local cache's own behaviour (invalidation from other processes, expiry,
- * eviction, restarts) is tested in local-cache.test.ts.
+ * The local cache's variants: each client on the single server with `{ localCache: true }` (the package
+ * refuses it on a Cluster). The behaviour suites add them to {@link TARGETS}; a case that needs
+ * `touchAfter: 0` (refused with localCache) or counts Redis round trips says what it does on these
+ * targets. The local cache's own behaviour (invalidation from other processes, expiry, eviction,
+ * restarts, the read barrier) is tested in local-cache*.test.ts.
  */
-export const CACHED_TARGETS: Target[] = [{ ...target('ioredis', 'single'), name: 'single Redis, ioredis, localCache', options: { localCache: true } }];
+export const CACHED_TARGETS: Target[] = [
+  { ...target('ioredis', 'single'), name: 'single Redis, ioredis, localCache', options: { localCache: true } },
+  { ...target('node-redis', 'single'), name: 'single Redis, node-redis, localCache', options: { localCache: true } },
+];
 
 /** True for a target whose manager keeps a local cache. */
 export function isCached(target: Target): boolean {

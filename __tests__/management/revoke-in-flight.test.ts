@@ -2,13 +2,8 @@
  * The promise "no request is answered as signed in after revokeUser() resolved", made deterministic:
  * with Redis frozen (SIGSTOP), signed-in requests send their reads, then a revoke is sent behind them
  * on the same connection; Redis, thawed, answers the reads (live) and then the revoke in one burst.
- * A read whose answer came in while a write of the same user was on its way is read again, so no
- * handler runs after the revoke resolved, whether the revoke went through the app's manager or
- * another manager of the same process. (The races CI caught are narrower: the revoke went through a
- * manager on another connection, so a read sent after the revoke could still run before it in Redis
- * and its reply come in after the revoke's; and node-redis's Cluster client routes each command
- * after an await, so a revoke could be sent between a request's reads. A read that overlapped a
- * write of its user now waits for that write to answer and reads again: lib/store/write-log.ts.)
+ * No handler runs after the revoke resolved, whether the revoke went through the app's manager or
+ * another manager of the same process.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

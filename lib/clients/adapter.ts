@@ -4,26 +4,13 @@
  * imports a Redis client package.
  */
 
-import type { InvalidationHandlers } from './invalidations';
+import type { TrackingTarget } from './tracking';
 
 /** A plain Redis command: its name, then its arguments. */
 export type Command = readonly [name: string, ...args: string[]];
 
 /** Where the connection stands: commands go out now, wait for readiness, or fail fast. */
 export type ConnectionState = 'ready' | 'connecting' | 'offline';
-
-/**
- * A connection of the package's own whose reads Redis tracks (`CLIENT TRACKING`), for the local cache.
- * Its state is `ready` only while tracking is on and its invalidation listener is up; whenever either is
- * lost it tells `invalidate(null)` before anything else, so nothing cached outlives what Redis can confirm.
- */
-export interface TrackedReader {
-  state(): ConnectionState;
-  /** Plain commands in one round trip, as {@link RedisAdapter.pipeline}. */
-  pipeline(commands: readonly Command[]): Promise<unknown[]>;
-  /** Closes both connections. */
-  close(): void;
-}
 
 /** What the package asks of a Redis client. Implemented once per client library. */
 export interface RedisAdapter {
@@ -48,10 +35,11 @@ export interface RedisAdapter {
   /** WAIT on the connection that serves `routingKey`: how many replicas acknowledged its writes. */
   wait(routingKey: string, replicas: number, timeoutMs: number): Promise<number>;
   /**
-   * Opens a tracked reader for the local cache; absent where the client cannot offer one (a Cluster).
-   * `timeoutMs` bounds each connection attempt.
+   * Where the client's master is right now and how to log in to it (null while the client is not
+   * connected), for the local cache's own tracked connection (tracking.ts). Absent where one connection
+   * cannot see every key (a Cluster) or the client does not tell its connection details.
    */
-  tracked?(handlers: InvalidationHandlers, timeoutMs: number): TrackedReader;
+  trackingTarget?(): TrackingTarget | null;
   /** Key names matching `pattern` on every master, a batch at a time (SCAN: never blocks Redis). */
   scan(pattern: string, count: number): AsyncIterable<string[]>;
   /**

@@ -7,8 +7,8 @@ import type { Cluster, Redis } from 'ioredis';
 import type { ConnectionState, RedisAdapter } from './adapter';
 import { sendTogether } from './ioredis-send';
 import { ioredisSubscriber } from './ioredis-subscriber';
-import { ioredisTrackedReader } from './ioredis-tracking';
 import { slotOf } from './slot';
+import type { TrackingTarget } from './tracking';
 
 const OFFLINE = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
 
@@ -58,7 +58,7 @@ export function ioredisAdapter(redis: Redis | Cluster): RedisAdapter {
     async wait(routingKey, replicas, timeoutMs) {
       return Number(await nodeFor(routingKey).call('WAIT', String(replicas), String(timeoutMs)));
     },
-    tracked: isCluster ? undefined : (handlers, timeoutMs) => ioredisTrackedReader(redis as Redis, handlers, timeoutMs),
+    trackingTarget: isCluster ? undefined : () => trackingTarget(redis as Redis),
     async *scan(pattern, count) {
       const nodes = isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
       for (const node of nodes) {
@@ -72,4 +72,13 @@ export function ioredisAdapter(redis: Redis | Cluster): RedisAdapter {
     },
     subscriber: (handlers) => ioredisSubscriber(redis, isCluster, handlers),
   };
+}
+
+/** The master a plain or Sentinel-managed client is connected to (its socket's peer), with its login and database. */
+function trackingTarget(redis: Redis): TrackingTarget | null {
+  const stream = redis.stream;
+  if (redis.status !== 'ready' || !stream) return null;
+  const { username, password, tls, db, keyPrefix, path } = redis.options;
+  const where = path ? { path } : { host: stream.remoteAddress, port: stream.remotePort };
+  return { ...where, username, password, tls: tls ?? null, db, keyPrefix };
 }

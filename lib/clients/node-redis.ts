@@ -8,6 +8,7 @@ import type { RedisClientType, RedisClusterType, RedisSentinelType } from '@redi
 import type { ConnectionState, RedisAdapter } from './adapter';
 import { nodeRedisSubscriber } from './node-redis-subscriber';
 import { slotOf } from './slot';
+import type { TrackingTarget } from './tracking';
 
 type Client = RedisClientType;
 type Cluster = RedisClusterType;
@@ -147,6 +148,7 @@ export function nodeRedisAdapter(redis: unknown): RedisAdapter {
     // Commands sent in one tick: node-redis writes them together (one round trip), each routed by its first key.
     pipeline: (commands) => Promise.all(commands.map((command) => send(command[1] ?? '', [...command]))),
     subscriber: (handlers) => nodeRedisSubscriber(client, kind === 'cluster', handlers),
+    trackingTarget: kind === 'client' ? () => trackingTarget(client as Client) : undefined,
     eval: (source, keys, args) => script('EVAL', source, keys, args),
     async wait(routingKey, replicas, timeoutMs) {
       const args = ['WAIT', String(replicas), String(timeoutMs)];
@@ -164,4 +166,16 @@ export function nodeRedisAdapter(redis: unknown): RedisAdapter {
       }
     },
   };
+}
+
+/**
+ * The server a plain client connects to, with its login and database, from its public `options` (a URL
+ * is parsed into them by node-redis). A Sentinel client keeps its connection options private: none.
+ */
+function trackingTarget(client: Client): TrackingTarget | null {
+  if (!client.isReady) return null;
+  const { socket = {}, username, password, database } = client.options ?? {};
+  const { host, port, path, tls, ...rest } = socket as { host?: string; port?: number; path?: string; tls?: boolean } & Record<string, unknown>;
+  const where = path ? { path } : { host: host ?? 'localhost', port: port ?? 6379 };
+  return { ...where, username, password, db: database, tls: tls ? (rest as TrackingTarget['tls']) : null };
 }

@@ -19,17 +19,11 @@ export function createCalls(
   storeTimeoutMs: number,
   waitForReplicas: { readonly replicas: number; readonly timeoutMs: number } | null,
   observe?: StoreObserver,
-  orderInvalidations = false,
 ) {
   /** Redis TIME minus the local clock, in ms, learnt from replies that carry Redis's time. */
   let clockOffset = 0;
   /** A write must start in Redis before the caller's timer fires; this margin covers the reply's way back. */
   const margin = Math.min(100, Math.floor(storeTimeoutMs / 4));
-
-  /** Sends a script (by SHA or source), after a PING in the same write when `orderInvalidations` (see `run`). */
-  const send: (command: 'EVALSHA' | 'EVAL', body: string, keys: string[], args: string[]) => Promise<unknown> = orderInvalidations
-    ? (command, body, keys, args) => redis.pipeline([['PING'], [command, body, String(keys.length), ...keys, ...args]]).then((replies) => replies[1])
-    : (command, body, keys, args) => (command === 'EVALSHA' ? redis.evalsha(body, keys, args) : redis.eval(body, keys, args));
 
   /** Runs `send` as soon as `connection` is ready, but never after the store timeout gave up on it. */
   function whenReady<T>(send: () => Promise<T>, timeoutMs = storeTimeoutMs, connection: Pick<RedisAdapter, 'state' | 'whenReady'> = redis): Promise<T> {
@@ -63,20 +57,12 @@ export function createCalls(
     whenReady,
     timed,
 
-    /**
-     * Runs a script by SHA, loading it once on NOSCRIPT. With `orderInvalidations` (local caches in use) a
-     * PING goes first in the same write: Redis then has this connection in its queue of replies to write before
-     * the script queues the invalidations it causes, and writes its queue newest first, so every process's
-     * invalidation is on its way before this reply: a request another process gets after this write was
-     * answered finds its cache entry dropped. Without it, a Redis process descheduled between the two writes
-     * let another process serve the old session (npm run bench:cache on a loaded machine: 5 requests in 1,200
-     * trials; 0 in 900 with the PING). Same round trip, one more command.
-     */
+    /** Runs a script by SHA, loading it once on NOSCRIPT. */
     run(operation: string, script: Script, keys: string[], args: string[]): Promise<unknown> {
       return timed(operation, () =>
-        send('EVALSHA', script.sha, keys, args).catch((err: Error) => {
+        redis.evalsha(script.sha, keys, args).catch((err: Error) => {
           if (!String(err?.message).startsWith('NOSCRIPT')) throw err;
-          return send('EVAL', script.source, keys, args);
+          return redis.eval(script.source, keys, args);
         }),
       );
     },

@@ -1,6 +1,9 @@
-/** The local cache's side of the read path: hits, and one tracked read shared by the concurrent misses of a session. */
+/**
+ * The local cache's side of the read path: a hit is answered only after the read barrier, and the
+ * concurrent misses of a session share one tracked read.
+ */
 import type { SessionCache } from '../cache';
-import type { TrackedReader } from '../clients/adapter';
+import type { TrackedReader } from '../clients/tracking';
 import type { SessionRef } from '../token';
 import type { StoredSession } from './records';
 
@@ -19,17 +22,21 @@ function own(session: StoredSession): StoredSession {
 }
 
 /**
- * Builds the cached resolve: `lookup(ref)` answers from the cache when it may (`fresh`), otherwise through
- * `read` on the tracked reader, and stores what that read found unless the user changed since it was sent.
- * Requests of one session that miss while a read of it is on its way wait for that read instead of
- * sending their own, as long as no change of the user reached this process since it was sent: the answer
- * is then as exact as a cache hit at that moment (both trust that any change has been announced), and a
- * burst of requests for a session no longer in the cache costs Redis one read, not one per request.
+ * Builds the cached resolve. `lookup(ref)` reads a session nothing local knows through `read` on the
+ * tracked reader, and stores what it found unless the user was invalidated since it was sent. What is
+ * known locally (an entry, or a read of the session on its way) may predate a write answered before the
+ * request arrived, so it is used only after the barrier: a `PING` sent after the request arrived, on the
+ * connection that receives the invalidations, has returned, so every invalidation of a write answered
+ * before the request was sent, from any process with or without localCache, has been applied. Then the
+ * entry still cached is answered, or the read still on its way joined if its user was not invalidated
+ * since it was sent; otherwise the session is read again. A barrier that fails (the connection lost, or
+ * no answer within the store timeout) has dropped everything: the request reads Redis through `fallback`.
  */
 export function createLocalReads<A extends Answer>(
   cache: SessionCache,
   reader: TrackedReader,
   read: (ref: SessionRef, pipeline: TrackedReader['pipeline']) => Promise<A>,
+  fallback: (ref: SessionRef) => Promise<A>,
   fresh: (hit: StoredSession) => StoredSession | undefined,
 ) {
   const flights = new Map<string, Flight<A>>();
@@ -51,22 +58,29 @@ export function createLocalReads<A extends Answer>(
     }
   }
 
+  /** After the barrier: the entry if still cached and fresh, the read on its way if still good, or a new read. */
+  function afterBarrier(ref: SessionRef, key: string): A | Promise<A> {
+    const hit = cache.get(ref.userTag, ref.tokenHash);
+    const served = hit && fresh(hit);
+    if (served) return served as A;
+    const flight = flights.get(key);
+    if (flight && cache.unchangedSince(ref.userTag, flight.epoch)) return flight.answer.then(forCaller);
+    return readAndKeep(ref, key).then(forCaller);
+  }
+
   return {
     /** True while the tracked reader can be trusted; otherwise the caller reads Redis directly. */
     ready: (): boolean => reader.state() === 'ready',
 
-    /**
-     * The session from the cache (at once: a hit is no promise), or a promise of it from a read of it
-     * already on its way or from a new tracked read.
-     */
-    lookup(ref: SessionRef): A | Promise<A> {
-      const hit = cache.get(ref.userTag, ref.tokenHash);
-      const served = hit && fresh(hit);
-      if (served) return served as A;
+    /** The session: from the cache or a read on its way once the barrier returned, or from a new tracked read. */
+    lookup(ref: SessionRef): Promise<A> {
       const key = `${ref.userTag}.${ref.tokenHash}`;
-      const flight = flights.get(key);
-      if (flight && cache.unchangedSince(ref.userTag, flight.epoch)) return flight.answer.then(forCaller);
-      return readAndKeep(ref, key).then(forCaller);
+      const hit = cache.get(ref.userTag, ref.tokenHash);
+      if (!(hit && fresh(hit)) && !flights.has(key)) return readAndKeep(ref, key).then(forCaller);
+      return reader.barrier().then(
+        () => afterBarrier(ref, key),
+        () => fallback(ref),
+      );
     },
 
     /** Reads on their way (for tests and the debug log). */

@@ -3,7 +3,8 @@
  * cache in front of them. Plain reads take the record first and the index second, so a live answer was
  * live at the first read; every answer is checked for data the package did not write.
  */
-import type { RedisAdapter, TrackedReader } from '../clients/adapter';
+import type { RedisAdapter } from '../clients/adapter';
+import { openTrackedReader, type TrackedReader } from '../clients/tracking';
 import { SessionCache } from '../cache';
 import type { SessionRef } from '../token';
 import { badReply, type Calls } from './calls';
@@ -11,7 +12,6 @@ import type { UserKeys } from './keys';
 import { createLocalReads } from './local-reads';
 import { decodeSession, sessionFromFields, type StoredSession } from './records';
 import { LOGOUT, REPLY, RESOLVE, TOUCH } from './scripts';
-import { watchWrites, writesSettled, writeStarts, wroteSince, writesSoFar } from './write-log';
 
 /** Why a session is not live. */
 export type EndedCode = 'SESSION_EXPIRED' | 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_ROTATED' | 'SESSION_INVALID';
@@ -66,7 +66,7 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   const cachedForMs = Math.max(touchAfterMs, config.idleMs - Math.max(touchAfterMs, 1000));
   const cache = config.localCache ? new SessionCache(config.localCache.maxEntries) : null;
   const reader: TrackedReader | null =
-    cache && redis.tracked ? redis.tracked({ invalidate: (keys) => cache.invalidate(keys), lost: () => cache.invalidate(null) }, config.storeTimeoutMs) : null;
+    cache && redis.trackingTarget ? openTrackedReader(redis.trackingTarget, { invalidate: (keys) => cache.invalidate(keys) }, config.storeTimeoutMs) : null;
 
   /** When this process last sent a refresh for each session (`<userTag>.<tokenHash>`), in Redis's clock; in time order. */
   const touchesSent = new Map<string, number>();
@@ -80,16 +80,11 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   }
 
   /** The session as plain reads see it, through `pipeline` (the app's client, or the cache's tracked reader). */
-  async function read(ref: SessionRef, operation: string, pipeline = redis.pipeline, again = true): Promise<ResolveResult> {
+  async function read(ref: SessionRef, operation: string, pipeline = redis.pipeline): Promise<ResolveResult> {
     const keys = keysOf(ref.userTag);
-    const seen = writesSoFar();
     const replies = await calls.timed(operation, () =>
       pipeline([['HGETALL', keys.session(ref.tokenHash)], ['HGET', keys.index, ref.tokenHash]]),
     );
-    if (again && wroteSince(keys.index, seen)) {
-      await writesSettled(keys.index, config.storeTimeoutMs);
-      return read(ref, operation, pipeline, false);
-    }
     const [fields, mark] = replies as [unknown, unknown];
     if (!Array.isArray(fields)) throw badReply(operation, replies);
     if (mark !== '') return typeof mark === 'string' ? endedBy(mark) : 'SESSION_EXPIRED';
@@ -108,23 +103,16 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
   /** Refreshes a live session's idle timeout (a plain read found the refresh due). */
   async function touch(ref: SessionRef): Promise<void> {
     const keys = keysOf(ref.userTag);
-    cache?.dropUser(ref.userTag);
     const sentAt = Date.now();
     const reply = await calls.run('touch', TOUCH, [keys.index, keys.session(ref.tokenHash)], [ref.tokenHash, idle, indexTtl, absolute, calls.deadline()]);
-    cache?.dropUser(ref.userTag);
     if (typeof reply === 'number' && reply > REPLY_CODES_END) calls.learnClock(reply, sentAt); // a time, not a reply code
   }
 
   /** The script path (touchAfter 0): one round trip that reads and refreshes. */
-  async function resolveAndTouch(ref: SessionRef, again = true): Promise<ResolveResult> {
+  async function resolveAndTouch(ref: SessionRef): Promise<ResolveResult> {
     const keys = keysOf(ref.userTag);
     const sentAt = Date.now();
-    const seen = writesSoFar();
     const reply = await calls.run('resolve', RESOLVE, [keys.index, keys.session(ref.tokenHash)], [ref.tokenHash, idle, indexTtl, absolute]);
-    if (again && wroteSince(keys.index, seen)) {
-      await writesSettled(keys.index, config.storeTimeoutMs);
-      return resolveAndTouch(ref, false);
-    }
     const ended = endedCode(reply);
     if (ended) return ended;
     const session = decodeSession(reply, absoluteMs, ref.tokenHash);
@@ -174,20 +162,12 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     return result;
   }
 
-  // A write through any manager of this process drops the user here at its start and its end: a revoke that
-  // resolved elsewhere in the process is never answered from this cache while its invalidation is on its way.
-  const stopWatching = cache ? watchWrites((indexKey) => cache.invalidate([indexKey])) : null;
-  const local = cache && reader ? createLocalReads(cache, reader, (ref, pipeline) => read(ref, 'resolve', pipeline), fresh) : null;
+  // Exact for writes from every process, with or without localCache: a hit waits for the read barrier
+  // (local-reads.ts), which orders it after every invalidation a write answered before the request caused.
+  const local = cache && reader ? createLocalReads(cache, reader, (ref, pipeline) => read(ref, 'resolve', pipeline), (ref) => read(ref, 'resolve'), fresh) : null;
 
   /** Reads the session from Redis and sends its refresh when one is due. */
   const readAndRefresh = (ref: SessionRef): Promise<ResolveResult> => read(ref, 'resolve').then((found) => refreshIfDue(ref, found));
-
-  /** The cached lookup of `resolve`, answered to `answer` (a hit at once, a miss once its read answers). */
-  function lookUp(ref: SessionRef, answer: (result: ResolveResult | Promise<ResolveResult>) => void): void {
-    if (!local?.ready()) return answer(readAndRefresh(ref));
-    const result = local.lookup(ref);
-    answer(result instanceof Promise ? result.then((found) => refreshIfDue(ref, found)) : refreshIfDue(ref, result));
-  }
 
   return {
     /**
@@ -198,27 +178,17 @@ export function createReads(config: ReadConfig, redis: RedisAdapter, calls: Call
     resolve(ref: SessionRef): Promise<ResolveResult> {
       if (touchAfterMs === 0) return resolveAndTouch(ref);
       if (!local?.ready()) return readAndRefresh(ref);
-      // The cache is consulted once the I/O this turn of the event loop brought has been handled: an
-      // invalidation that reached this process before the request did (it was sent before the write that
-      // caused it was answered) has then been applied, even when the request's socket was read first.
-      return new Promise<ResolveResult>((answer) => setImmediate(lookUp, ref, answer));
+      return local.lookup(ref).then((found) => refreshIfDue(ref, found));
     },
 
     /** Looks the session up in Redis without refreshing it: not activity (for live streams and checks). */
     peek: (ref: SessionRef): Promise<ResolveResult> => read(ref, 'peek'),
-
-    /**
-     * This process starts a write of the user's keys (call the returned function when it answers): every
-     * local cache of the process drops the user now and then, and reads on their way are read again after it.
-     */
-    writing: (userTag: string): (() => void) => writeStarts(keysOf(userTag).index, 2 * config.storeTimeoutMs),
 
     /** Entries held by the local cache (0 without one). */
     cacheSize: (): number => cache?.size ?? 0,
 
     /** Closes the cache's own connections. */
     close(): void {
-      stopWatching?.();
       reader?.close();
       cache?.invalidate(null);
     },

@@ -2,7 +2,7 @@
  * The session operations: resolve and peek (reads.ts), login, save, logout, revoke, list, reauthenticate
  * and scan. Every call is one round trip through the client adapter (calls.ts: bounded by the store
  * timeout, failing fast while disconnected). Writes carry the caller's deadline in Redis's clock, so one
- * that runs after the caller gave up is a no-op, and make the local cache forget the user.
+ * that runs after the caller gave up is a no-op. Local caches learn of them from Redis (client tracking).
  */
 import type { RedisAdapter } from '../clients/adapter';
 import type { SessionError } from '../errors';
@@ -54,22 +54,12 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
   const absolute = String(config.absoluteMs);
   const indexTtl = String(config.indexTtlMs);
   const keysOf = keyNamer(keyPrefix);
-  const calls = createCalls(redis, config.storeTimeoutMs, config.waitForReplicas, observe, config.localCache !== null);
+  const calls = createCalls(redis, config.storeTimeoutMs, config.waitForReplicas, observe);
   const { run, deadline, learnClock, replicate, whenReady } = calls;
   const reads = createReads(config, redis, calls, keysOf);
 
   function late(operation: string): SessionError {
     return unavailable(new Error(`${operation} reached Redis after its deadline and did nothing`));
-  }
-
-  /** Runs a write of the user's keys: the local cache forgets the user, and reads overlapping it read again after it. */
-  async function write<T>(userTag: string, send: () => Promise<T>): Promise<T> {
-    const done = reads.writing(userTag);
-    try {
-      return await send();
-    } finally {
-      done();
-    }
   }
 
   /** Ends a session whose sign-in failed after Redis created it (its cookie never went out). Best effort, no WAIT. */
@@ -112,7 +102,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
       ];
       for (const [name, json] of session.data) args.push(DATA_PREFIX + name, json);
       const sentAt = Date.now();
-      const reply = await write(ref.userTag, () => run('login', LOGIN, [keys.index, keys.session(ref.tokenHash)], args));
+      const reply = await run('login', LOGIN, [keys.index, keys.session(ref.tokenHash)], args);
       if (!Array.isArray(reply) || reply.length === 0) throw badReply('login', reply);
       if (reply[0] === REPLY.LATE) throw late('login');
       if (reply[0] === REPLY.LIMIT) return 'SESSION_LIMIT_REACHED';
@@ -137,7 +127,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
       const args: string[] = [ref.tokenHash, deadline(), String(set.length)];
       for (const [name, json] of set) args.push(DATA_PREFIX + name, json);
       for (const name of remove) args.push(DATA_PREFIX + name);
-      const reply = await write(ref.userTag, () => run('save', SAVE, [keys.index, keys.session(ref.tokenHash)], args));
+      const reply = await run('save', SAVE, [keys.index, keys.session(ref.tokenHash)], args);
       if (reply === REPLY.OK) return 'OK';
       if (reply === REPLY.LATE) throw late('save');
       const ended = endedCode(reply);
@@ -148,7 +138,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     /** Ends the session if it is live. True if it was. */
     async logout(ref: SessionRef): Promise<boolean> {
       const keys = keysOf(ref.userTag);
-      const reply = await write(ref.userTag, () => run('logout', LOGOUT, [keys.index], [ref.tokenHash, deadline(), 'L']));
+      const reply = await run('logout', LOGOUT, [keys.index], [ref.tokenHash, deadline(), 'L']);
       if (reply === REPLY.LATE) throw late('logout');
       if (reply !== 0 && reply !== 1) throw badReply('logout', reply);
       await replicate(keys.index);
@@ -158,7 +148,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     /** Ends one session (`one`) or all but one (`all`, `sessionId` kept; null keeps none). Resolves to the ended ids. */
     async revoke(userTag: string, mode: 'one' | 'all', sessionId: string | null): Promise<string[]> {
       const keys = keysOf(userTag);
-      const reply = await write(userTag, () => run('revoke', REVOKE, [keys.index], [deadline(), mode, sessionId ? compactId(sessionId) : '']));
+      const reply = await run('revoke', REVOKE, [keys.index], [deadline(), mode, sessionId ? compactId(sessionId) : '']);
       if (!Array.isArray(reply) || reply.length === 0) throw badReply('revoke', reply);
       if (reply[0] === REPLY.LATE) throw late('revoke');
       const ended = reply.slice(1).map((sid) => uuidOf(String(sid)));
@@ -178,7 +168,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     /** Moves a live session to a new token and records the re-authentication time. */
     async reauthenticate(from: SessionRef, to: SessionRef): Promise<number | EndedCode> {
       const keys = keysOf(from.userTag);
-      const reply = await write(from.userTag, () => run('reauthenticate', REAUTHENTICATE, [keys.index], [from.tokenHash, to.tokenHash, deadline()]));
+      const reply = await run('reauthenticate', REAUTHENTICATE, [keys.index], [from.tokenHash, to.tokenHash, deadline()]);
       if (!Array.isArray(reply) || reply.length === 0) throw badReply('reauthenticate', reply);
       if (reply[0] === REPLY.OK) return Number(reply[1]);
       if (reply[0] === REPLY.LATE) throw late('reauthenticate');

@@ -138,7 +138,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     revokeSession: reported('revokeSession', management.revokeSession),
     revokeUser: reported('revokeUser', management.revokeUser),
     scanSessions: management.scanSessions,
-    liveEvents: (liveOptions) => createLiveEvents(live, store, Math.max(config.storeTimeoutMs, 1000), liveOptions),
+    liveEvents: (liveOptions) => createLiveEvents(live, store, Math.max(config.storeTimeoutMs, 1000), liveOptions, config.requestProperty),
   };
   return Object.assign(events, methods) as unknown as SessionManager;
 }

@@ -4,8 +4,8 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { SessionError, USER_MESSAGES } from '../errors';
-import { createGuard } from '../middleware';
-import { ActiveSession, refOf } from '../session';
+import { createGuard, sessionOn } from '../middleware';
+import { refOf, type ActiveSession } from '../session';
 import type { EndReason, SessionStore } from '../store/store';
 import { shown } from '../shown';
 import type { SessionRef } from '../token';
@@ -170,9 +170,11 @@ class Stream implements LiveStream {
 }
 
 /** Builds one `liveEvents()` handler on the manager's registry and store. Throws `INVALID_OPTIONS`. */
-export function createLiveEvents(registry: LiveRegistry, store: SessionStore, timeoutMs: number, options: LiveEventsOptions = {}): RequestHandler {
+export function createLiveEvents(
+  registry: LiveRegistry, store: SessionStore, timeoutMs: number, options: LiveEventsOptions = {}, property = 'session',
+): RequestHandler {
   const { heartbeatMs, maxPerSession } = parseLiveOptions(options);
-  const guard = createGuard();
+  const guard = createGuard({}, property);
   const streams = new Set<Stream>();
   let ticker: NodeJS.Timeout | null = null;
 
@@ -186,8 +188,8 @@ export function createLiveEvents(registry: LiveRegistry, store: SessionStore, ti
   };
 
   async function open(req: Request, res: Response): Promise<void> {
-    const session = req.session;
-    if (!(session instanceof ActiveSession)) throw new SessionError('MISCONFIGURED', 'liveEvents() needs sessions.middleware() mounted before it.');
+    const session = sessionOn(req, property);
+    if (!session) throw new SessionError('MISCONFIGURED', 'liveEvents() needs sessions.middleware() mounted before it.');
     const stream = new Stream(session, res, store, closed);
     streams.add(stream);
     ticker ??= setInterval(() => {

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { createCookieJar } from './cookie';
+import { createWarn } from './debug';
 import { SessionError } from './errors';
 import { createUnsavedReporter, emitSafely, type SessionEventSource } from './events';
 import { createLiveEvents, type LiveEventsOptions } from './live/events-handler';
@@ -100,7 +101,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     login: (ref, session) => live.endingHere(ref.userTag, () => baseStore.login(ref, session), (r) => (typeof r === 'string' ? [] : r.displaced)),
     revoke: (userTag, mode, sessionId) => live.endingHere(userTag, () => baseStore.revoke(userTag, mode, sessionId), (ended) => ended),
   };
-  const cookies = createCookieJar(config.cookie);
+  const warn = createWarn();
+  const cookies = createCookieJar(config.cookie, warn);
   const storeError = (error: SessionError, operation: string): void => emitSafely(events, 'store-error', { error, operation });
   const unsaved = createUnsavedReporter(config.onError, events);
   const resolver = createResolver(config, store, cookies, {

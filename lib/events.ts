@@ -4,6 +4,7 @@
  * No event ever carries a token or its hash.
  */
 import { EventEmitter } from 'node:events';
+import type { Warn } from './debug';
 import type { SessionError, SessionErrorCode } from './errors';
 
 /** What a session event says. `userId` and `sessionId` are null where the package cannot know them. */
@@ -79,7 +80,10 @@ export function emitSafely<K extends keyof SessionEvents>(emitter: EventEmitter,
   }
 }
 
-/** Where the automatic save reports a change it could not save: the app's `onError` and the `save-error` event. */
+/**
+ * Where the automatic save reports a change it could not save: the app's `onError` and the `save-error`
+ * event; with neither, the log (once per error code), so that no change is lost without a word.
+ */
 export interface UnsavedReporter {
   /** True when anyone listens (`onError` set, or a `save-error` listener): only then are late changes looked for. */
   wanted(): boolean;
@@ -87,10 +91,17 @@ export interface UnsavedReporter {
 }
 
 /** The reporter of one manager. */
-export function createUnsavedReporter(onError: ((error: SessionError) => void) | undefined, emitter: EventEmitter): UnsavedReporter {
+export function createUnsavedReporter(onError: ((error: SessionError) => void) | undefined, emitter: EventEmitter, warn: Warn): UnsavedReporter {
+  const wanted = (): boolean => onError !== undefined || emitter.listenerCount('save-error') > 0;
   return {
-    wanted: () => onError !== undefined || emitter.listenerCount('save-error') > 0,
+    wanted,
     report(error, session) {
+      if (!wanted()) {
+        const why = error.message.replace(/^express-single-session: /, '');
+        warn('ESS_SESSION_NOT_SAVED', `a change to the session was not saved and the response went out without it (${error.code}): ${why} `
+          + "Set the onError option or listen for 'save-error' to handle each one; this is said once per code.", `unsaved:${error.code}`);
+        return;
+      }
       onError?.(error);
       emitSafely(emitter, 'save-error', { error, userId: session.userId, sessionId: session.sessionId });
     },

@@ -104,7 +104,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   const warn = createWarn();
   const cookies = createCookieJar(config.cookie, warn);
   const storeError = (error: SessionError, operation: string): void => emitSafely(events, 'store-error', { error, operation });
-  const unsaved = createUnsavedReporter(config.onError, events);
+  const unsaved = createUnsavedReporter(config.onError, events, warn);
   const resolver = createResolver(config, store, cookies, {
     outcome(outcome) {
       emitSafely(events, 'request', { outcome });

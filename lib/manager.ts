@@ -93,7 +93,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   const config = parseOptions(options);
   const events = new EventEmitter();
   const observe = config.metrics ? registerMetrics(config.metrics.registry, events) : undefined;
-  const live = createLiveRegistry(config.redis, config.keyPrefix, events);
+  const live = createLiveRegistry(config.redis, config.keyPrefix, events, config.maxStreamsPerUser);
   const baseStore = createStore(config, config.redis, observe);
   // Sessions this process ends are told apart from ends announced by other processes (`remote: true`).
   const store: typeof baseStore = {

@@ -64,7 +64,7 @@ export function createSignIn({ config, store, cookies, events, unsaved }: SignIn
       // browser is signed out (its cookie cleared), never holding one session while another lives unheld.
       // The same user's previous session ends inside the sign-in script, atomically with it.
       if (previousRef && !sameUser) {
-        if (await store.logout(previousRef)) emitSafely(events, 'logout', { userId: previous?.userId ?? null, sessionId: previous?.sessionId ?? null });
+        if (await store.logout(previousRef, previous?.sessionId) === true) emitSafely(events, 'logout', { userId: previous?.userId ?? null, sessionId: previous?.sessionId ?? null });
         setSessionOn(req, config.requestProperty, null);
         req.sessionErrorCode = 'SESSION_MISSING';
       }
@@ -115,9 +115,16 @@ export function createSignIn({ config, store, cookies, events, unsaved }: SignIn
       }
       // The server side first: a cookie cleared while Redis still holds the session would look signed out
       // in this browser while a copy of the cookie keeps working elsewhere.
+      // A cookie whose token reauthenticate() replaced (a sign-out clicked during a re-authentication) ends the
+      // session it moved to: found by the session's id, known when this request resolved it before the rotation.
       const started = startTimer();
-      const ended = ref ? await store.logout(ref) : false;
-      debug('logout', ref ? (ended ? 'ok' : 'no live session') : 'no session', started);
+      const ended = ref ? await store.logout(ref, session?.sessionId) : false;
+      debug('logout', ref ? (ended === true ? 'ok' : ended || 'no live session') : 'no session', started);
+      if (ended === 'SESSION_ROTATED') {
+        // Never success while the session may live: refused, and the cookie kept (the browser may hold the newer one).
+        throw new SessionError('SESSION_ROTATED', 'logout(): this cookie\'s token was replaced by reauthenticate() and the session it moved to '
+          + 'cannot be found from it, so it may still be live under the newer cookie. Sign out with the newer cookie (or use revokeSession()).');
+      }
       setSessionOn(req, config.requestProperty, null);
       req.sessionErrorCode = 'SESSION_MISSING';
       if (ended) emitSafely(events, 'logout', { userId: session?.userId ?? null, sessionId: session?.sessionId ?? null });

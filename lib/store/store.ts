@@ -145,11 +145,17 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
       throw badReply('save', reply);
     },
 
-    /** Ends the session if it is live. True if it was. */
-    async logout(ref: SessionRef): Promise<boolean> {
+    /**
+     * Ends the session if it is live: true if it was. `sessionId` (the session's, when known; else the id
+     * its token would derive) lets a token that `reauthenticate()` replaced end the session it moved to;
+     * `SESSION_ROTATED` when the token was replaced and no live session has that id.
+     */
+    async logout(ref: SessionRef, sessionId?: string): Promise<boolean | 'SESSION_ROTATED'> {
       const keys = keysOf(ref.userTag);
-      const reply = await write(ref.userTag, () => run('logout', LOGOUT, [keys.index], [ref.tokenHash, deadline(), 'L']));
+      const args = [ref.tokenHash, deadline(), 'L', compactId(sessionId ?? sessionIdOf(ref.tokenHash))];
+      const reply = await write(ref.userTag, () => run('logout', LOGOUT, [keys.index], args));
       if (reply === REPLY.LATE) throw late('logout');
+      if (reply === REPLY.ROTATED) return 'SESSION_ROTATED';
       if (reply !== 0 && reply !== 1) throw badReply('logout', reply);
       await replicate(keys.index);
       return reply === 1;

@@ -98,7 +98,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   // Sessions this process ends are told apart from ends announced by other processes (`remote: true`).
   const store: typeof baseStore = {
     ...baseStore,
-    login: (ref, session) => live.endingHere(ref.userTag, () => baseStore.login(ref, session), (r) => (typeof r === 'string' ? [] : r.displaced)),
+    login: (ref, session, budgetMs) => live.endingHere(ref.userTag, () => baseStore.login(ref, session, budgetMs), (r) => (typeof r === 'string' ? [] : r.displaced)),
     revoke: (userTag, mode, sessionId) => live.endingHere(userTag, () => baseStore.revoke(userTag, mode, sessionId), (ended) => ended),
   };
   const warn = createWarn();

@@ -10,6 +10,7 @@ import { SessionError, type SessionErrorCode } from './errors';
 import type { UnsavedReporter } from './events';
 import type { Config } from './options';
 import { checkKeys } from './parse-options';
+import { spend } from './request-budget';
 import { answer } from './respond';
 import { shown } from './shown';
 import { ActiveSession, changesOf, createSession, observedAt, type Session } from './session';
@@ -58,9 +59,15 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
     const started = startTimer();
     // An event stream (`liveEvents()`, EventSource) is not activity: it reads the session without refreshing it.
     const lookup = isEventStream(req) ? store.peek(ref) : store.resolve(ref);
+    // The lookup's wait counts against the request's one store deadline (request-budget.ts).
+    const sent = performance.now();
     lookup.then(
-      (result) => resolved(req, res, next, ref, started, result),
+      (result) => {
+        spend(req, performance.now() - sent);
+        resolved(req, res, next, ref, started, result);
+      },
       (err: SessionError) => {
+        spend(req, performance.now() - sent);
         debug('resolve', `SESSION_STORE_UNAVAILABLE: ${String(err.cause ?? err.message)}`, started);
         onError?.(err);
         hooks.storeError(err);

@@ -58,6 +58,11 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
   const { run, deadline, learnClock, replicate, whenReady } = calls;
   const reads = createReads(config, redis, calls, keysOf);
 
+  /** A write's deadline in Redis's clock: the store timeout's, or sooner when the request has less left (`budgetMs`). */
+  const margin = Math.min(100, Math.floor(config.storeTimeoutMs / 4));
+  const deadlineWithin = (budgetMs?: number): string =>
+    budgetMs === undefined ? deadline() : String(Math.min(Number(deadline()), calls.redisNow() + budgetMs - margin));
+
   function late(operation: string): SessionError {
     return unavailable(new Error(`${operation} reached Redis after its deadline and did nothing`));
   }
@@ -104,11 +109,11 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     now: calls.redisNow,
 
     /** Makes a new session live for the user under the limit policy. */
-    async login(ref: SessionRef, session: NewSession): Promise<{ sessionId: string; createdAt: number; absoluteDeadline: number; displaced: string[] } | 'SESSION_LIMIT_REACHED'> {
+    async login(ref: SessionRef, session: NewSession, budgetMs?: number): Promise<{ sessionId: string; createdAt: number; absoluteDeadline: number; displaced: string[] } | 'SESSION_LIMIT_REACHED'> {
       const keys = keysOf(ref.userTag);
       const args: string[] = [
         ref.tokenHash, session.userId, idle, absolute, indexTtl, String(session.maxSessions),
-        session.onLimit === 'reject-new' ? 'r' : 'd', deadline(), session.previousTokenHash ?? '', session.userAgent ?? '', session.ip ?? '',
+        session.onLimit === 'reject-new' ? 'r' : 'd', deadlineWithin(budgetMs), session.previousTokenHash ?? '', session.userAgent ?? '', session.ip ?? '',
       ];
       for (const [name, json] of session.data) args.push(DATA_PREFIX + name, json);
       const sentAt = Date.now();
@@ -150,9 +155,9 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
      * its token would derive) lets a token that `reauthenticate()` replaced end the session it moved to;
      * `SESSION_ROTATED` when the token was replaced and no live session has that id.
      */
-    async logout(ref: SessionRef, sessionId?: string): Promise<boolean | 'SESSION_ROTATED'> {
+    async logout(ref: SessionRef, sessionId?: string, budgetMs?: number): Promise<boolean | 'SESSION_ROTATED'> {
       const keys = keysOf(ref.userTag);
-      const args = [ref.tokenHash, deadline(), 'L', compactId(sessionId ?? sessionIdOf(ref.tokenHash))];
+      const args = [ref.tokenHash, deadlineWithin(budgetMs), 'L', compactId(sessionId ?? sessionIdOf(ref.tokenHash))];
       const reply = await write(ref.userTag, () => run('logout', LOGOUT, [keys.index], args));
       if (reply === REPLY.LATE) throw late('logout');
       if (reply === REPLY.ROTATED) return 'SESSION_ROTATED';
@@ -182,9 +187,10 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     },
 
     /** Moves a live session to a new token and records the re-authentication time. */
-    async reauthenticate(from: SessionRef, to: SessionRef): Promise<number | EndedCode> {
+    async reauthenticate(from: SessionRef, to: SessionRef, budgetMs?: number): Promise<number | EndedCode> {
       const keys = keysOf(from.userTag);
-      const reply = await write(from.userTag, () => run('reauthenticate', REAUTHENTICATE, [keys.index], [from.tokenHash, to.tokenHash, deadline()]));
+      const args = [from.tokenHash, to.tokenHash, deadlineWithin(budgetMs)];
+      const reply = await write(from.userTag, () => run('reauthenticate', REAUTHENTICATE, [keys.index], args));
       if (!Array.isArray(reply) || reply.length === 0) throw badReply('reauthenticate', reply);
       if (reply[0] === REPLY.OK) return Number(reply[1]);
       if (reply[0] === REPLY.LATE) throw late('reauthenticate');

@@ -105,6 +105,20 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
       return { expiresAt: Number(reply[1]) + Number(reply[2]), tokenHash: reply[3] };
     },
 
+    /**
+     * How long ago (ms, Redis's clock) `reauthenticate()` replaced this token; null when its mark says otherwise.
+     * Read only for a request already refused as rotated, to tell a request in flight during the rotation
+     * from a client that never received the newer cookie.
+     */
+    async rotatedFor(ref: SessionRef): Promise<number | null> {
+      const index = keysOf(ref.userTag).index;
+      const replies = await calls.timed('rotated', () => redis.pipeline([['HGET', index, ref.tokenHash]]));
+      const mark = Array.isArray(replies) ? replies[0] : null;
+      if (typeof mark !== 'string' || !mark.startsWith('T')) return null;
+      const at = Number(mark.slice(1));
+      return Number.isFinite(at) ? Math.max(0, calls.redisNow() - at) : null;
+    },
+
     /** Redis's clock as this process estimates it (ms since the epoch). */
     now: calls.redisNow,
 

@@ -15,6 +15,18 @@ export interface SessionEvent {
   readonly remote?: boolean;
 }
 
+/** A session event about one known session: both ids are always there. */
+export interface KnownSessionEvent extends SessionEvent {
+  readonly userId: string;
+  readonly sessionId: string;
+}
+
+/** A refused sign-in: the user is known; no session was created. */
+export interface LimitEvent extends SessionEvent {
+  readonly userId: string;
+  readonly sessionId: null;
+}
+
 /** A failure of the session store, with the operation that hit it. */
 export interface StoreErrorEvent {
   readonly error: SessionError;
@@ -37,16 +49,16 @@ export interface RequestOutcomeEvent {
 /** Every event a manager emits and what each carries. */
 export interface SessionEvents {
   /** A sign-in created a session. */
-  login: SessionEvent;
+  login: KnownSessionEvent;
   /** A sign-in ended an older session of the same user (the limit, `displace-oldest`). */
-  displaced: SessionEvent;
+  displaced: KnownSessionEvent;
   /** A sign-in was refused: the user is at `maxSessions` with `onLimit: 'reject-new'`. */
-  limit: SessionEvent;
-  /** A session was signed out (`logout()`, or a new sign-in in the same browser). */
+  limit: LimitEvent;
+  /** A session was signed out (`logout()`, or a new sign-in in the same browser); ids are null when only a cookie named it. */
   logout: SessionEvent;
   /** A session was ended by `revokeSession()` or `revokeUser()`. */
-  revoked: SessionEvent;
-  /** A request found its session expired. */
+  revoked: KnownSessionEvent;
+  /** A request found its session expired (the package cannot tell whose: both ids are null). */
   expired: SessionEvent;
   /** Redis failed or did not answer in time. */
   'store-error': StoreErrorEvent;

@@ -46,6 +46,8 @@ export interface SessionManagerOptions {
   /**
    * The Redis client the app owns, detected automatically: an ioredis `Redis` (plain or through Sentinel)
    * or `Cluster`, or a node-redis v5 client from `createClient()`, `createCluster()` or `createSentinel()`.
+   * Needs Redis 7.0 or later: every script that ends a session announces it with `SPUBLISH` (sharded
+   * pub/sub, new in 7.0), so on Redis 6.2 every sign-out, displacement and revocation fails.
    */
   redis: IoredisClient | NodeRedisClient;
   /**

@@ -6,7 +6,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { SessionError, USER_MESSAGES } from '../errors';
 import { createGuard, sessionOn } from '../middleware';
 import { refOf, type ActiveSession } from '../session';
-import type { EndReason, SessionStore } from '../store/store';
+import type { LiveEndCode, SessionStore } from '../store/store';
 import { shown } from '../shown';
 import type { SessionRef } from '../token';
 import type { LiveRegistry, LiveStream } from './registry';
@@ -25,8 +25,7 @@ export interface LiveEventsOptions {
   maxStreamsPerSession?: number;
 }
 
-/** Why a live stream ended: the `code` of its `ended` event. */
-export type LiveEndCode = EndReason;
+export type { LiveEndCode } from '../store/store';
 
 const OPTION_NAMES = ['heartbeatSeconds', 'maxStreamsPerSession'];
 /** After a stream closed for the per-session cap, its EventSource waits this long before trying again. */
@@ -105,7 +104,7 @@ class Stream implements LiveStream {
     if (this.#open) this.#res.write(': heartbeat\n\n');
   }
 
-  end(code: EndReason): void {
+  end(code: LiveEndCode): void {
     if (!this.#open) return;
     this.#head();
     this.#send('ended', { code });

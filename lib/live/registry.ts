@@ -6,7 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import type { RedisAdapter, Subscriber } from '../clients/adapter';
 import { emitSafely } from '../events';
-import { channelNamer, decodeNotice, type EndNotice, type EndReason } from '../store/notices';
+import { channelNamer, decodeNotice, type EndNotice, type LiveEndCode } from '../store/notices';
 
 /** What the registry needs of an open stream. */
 export interface LiveStream {
@@ -14,7 +14,7 @@ export interface LiveStream {
   readonly userTag: string;
   readonly sessionId: string;
   /** Sends `ended` with `code` and closes the stream. */
-  end(code: EndReason): void;
+  end(code: LiveEndCode): void;
   /** Closes the stream without `ended` (the per-session and per-user caps). */
   close(): void;
   /** Checks the session in Redis once (notices may have been missed). */

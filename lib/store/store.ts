@@ -9,7 +9,7 @@ import type { SessionError } from '../errors';
 import type { SessionRef } from '../token';
 import { badReply, createCalls, unavailable, type StoreObserver } from './calls';
 import { indexPattern, keyNamer, userTagOfIndex } from './keys';
-import type { EndReason } from './notices';
+import type { LiveEndCode } from './notices';
 import { createReads, endedCode, type EndedCode, type ReadConfig } from './reads';
 import { compactId, DATA_PREFIX, decodeListing, sessionIdOf, uuidOf, type ListedSession } from './records';
 import { LIST, LOGIN, LOGOUT, REAUTHENTICATE, REPLY, REVOKE, SAVE, STATUS } from './scripts';
@@ -17,7 +17,7 @@ import { LIST, LOGIN, LOGOUT, REAUTHENTICATE, REPLY, REVOKE, SAVE, STATUS } from
 export type { StoreObserver } from './calls';
 export type { EndedCode, ResolveResult } from './reads';
 export type { ListedSession, StoredSession } from './records';
-export type { EndReason } from './notices';
+export type { LiveEndCode } from './notices';
 
 /** `status`'s answer for a live session: until when (Redis clock, ms) and its current token hash. */
 export interface LiveStatus {
@@ -89,7 +89,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     close: reads.close,
 
     /** Read-only: is the session with this id still live (following it across re-authentication), and until when. */
-    async status(ref: SessionRef, sessionId: string): Promise<LiveStatus | EndReason> {
+    async status(ref: SessionRef, sessionId: string): Promise<LiveStatus | LiveEndCode> {
       const keys = keysOf(ref.userTag);
       const sentAt = Date.now();
       const reply = await run('status', STATUS, [keys.index, keys.legacyIndex], [ref.tokenHash, compactId(sessionId)]);

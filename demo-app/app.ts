@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import { createSessionManager, type SessionError, type SessionManager, type SessionManagerOptions } from '../lib';
 import { apiRouter, tooManyAttemptsJson } from './api';
 import { pagesRouter, tooManyAttemptsPage } from './pages';
+import { tooManyConfirmations } from './step-up';
 import { securityHeaders } from './security';
 import { DEFAULT_SIGN_IN_LIMITS, signInLimiters, type OnLimited, type SignInLimits } from './sign-in-limits';
 
@@ -69,6 +70,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   });
   const limiters = (onLimited: OnLimited) => signInLimiters(redis, keyPrefix ?? 'ess:', signInLimits, onLimited);
   app.use('/api', apiRouter(sessions, limiters(tooManyAttemptsJson)));
-  app.use(pagesRouter(sessions, { idleTimeout, absoluteTimeout, pollSeconds, maxSessions, onLimit, recentLoginSeconds }, limiters(tooManyAttemptsPage)));
+  const settings = { idleTimeout, absoluteTimeout, pollSeconds, maxSessions, onLimit, recentLoginSeconds };
+  app.use(pagesRouter(sessions, settings, limiters(tooManyAttemptsPage), limiters(tooManyConfirmations)));
   return { app, sessions, registry };
 }

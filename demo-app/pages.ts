@@ -29,8 +29,10 @@ export function tooManyAttemptsPage(req: Request, res: Response, retryAfter: num
   sendPage(res, 429, signInPage({ error: `Too many failed sign-ins. Try again in ${retryAfter} seconds.`, username: typeof username === 'string' ? username : '' }));
 }
 
-/** Builds the router of the HTML pages; `signInLimits` guard POST /login. */
-export function pagesRouter(sessions: SessionManager, settings: PageSettings, signInLimits: RequestHandler[] = []): Router {
+/** Builds the router of the HTML pages; `signInLimits` guard POST /login, `confirmLimits` POST /confirm-password. */
+export function pagesRouter(
+  sessions: SessionManager, settings: PageSettings, signInLimits: RequestHandler[] = [], confirmLimits: RequestHandler[] = [],
+): Router {
   const pages = express.Router();
   pages.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -86,7 +88,7 @@ export function pagesRouter(sessions: SessionManager, settings: PageSettings, si
   });
 
   pages.use(devicesRouter(sessions));
-  pages.use(stepUpRouter(sessions, settings.recentLoginSeconds));
+  pages.use(stepUpRouter(sessions, settings.recentLoginSeconds, confirmLimits));
   pages.use((_req, res) => sendPage(res, 404, messagePage('Not found', 'There is no page at this address.')));
   pages.use(pageErrors);
   return pages;

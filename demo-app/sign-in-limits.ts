@@ -1,6 +1,6 @@
 /**
- * Brute-force protection for the demo's two sign-in routes: failed attempts limited per IP and per
- * username with express-rate-limit, counted in Redis (rate-limit-redis) so the limit holds across
+ * Brute-force protection for the demo's password forms (the two sign-in routes and the step-up
+ * "Confirm your password"): failed attempts limited per IP and per username with express-rate-limit, counted in Redis (rate-limit-redis) so the limit holds across
  * every app process. The session package never sees passwords: this is the app's job.
  */
 import { createHash } from 'node:crypto';
@@ -76,13 +76,19 @@ function storeOn(redis: SessionManagerOptions['redis'], prefix: string): RedisSt
   return new RedisStore({ prefix, sendCommand });
 }
 
-/** The username an attempt is for, normalised as accounts.ts does; null when the body has none. */
+/**
+ * The username an attempt is for, normalised as accounts.ts does: the body's, or for a password
+ * confirmation (no username in the form) the signed-in user's; null when there is neither.
+ */
 function usernameOf(req: Request): string | null {
-  const username: unknown = (req.body as Record<string, unknown> | undefined)?.username;
+  const username: unknown = (req.body as Record<string, unknown> | undefined)?.username ?? req.session?.userId;
   return typeof username === 'string' && username.trim() ? username.trim().toLowerCase() : null;
 }
 
-/** The two limiters, to mount on a sign-in route after its body parser: per IP, then per username. */
+/**
+ * The two limiters, to mount on a password route after its body parser: per IP, then per username.
+ * A wrong password at "Confirm your password" counts against the same account as a failed sign-in.
+ */
 export function signInLimiters(redis: SessionManagerOptions['redis'], keyPrefix: string, limits: SignInLimits, onLimited: OnLimited): RequestHandler[] {
   const common: Partial<Options> = {
     windowMs: limits.windowSeconds * 1000,

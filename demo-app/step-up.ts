@@ -3,7 +3,7 @@
  * by `requireRecentLogin`. A session that signed in longer ago than `recentLoginSeconds` is sent to
  * "Confirm your password"; the right password calls `reauthenticate` and goes back to the page.
  */
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { SessionError, SessionManager } from '../lib';
 import { checkSignIn } from './accounts';
 import { html } from './html';
@@ -38,8 +38,17 @@ function changePasswordPage(recentLoginSeconds: number): string {
 </section>`);
 }
 
-/** The step-up pages; `recentLoginSeconds` is how recent a sign-in or confirmation must be. */
-export function stepUpRouter(sessions: SessionManager, recentLoginSeconds: number): Router {
+/** Answers a password confirmation refused by the attempt limits: the form again, 429, with Retry-After. */
+export function tooManyConfirmations(_req: Request, res: Response, retryAfter: number): void {
+  res.set('Retry-After', String(retryAfter));
+  res.status(429).type('html').send(confirmPage(`Too many wrong passwords. Try again in ${retryAfter} seconds.`));
+}
+
+/**
+ * The step-up pages; `recentLoginSeconds` is how recent a sign-in or confirmation must be. `confirmLimits`
+ * (the sign-in limiters) guard the password confirmation as they guard sign-in.
+ */
+export function stepUpRouter(sessions: SessionManager, recentLoginSeconds: number, confirmLimits: RequestHandler[] = []): Router {
   const router = express.Router();
   const send = (res: Response, status: number, page: string) => res.status(status).type('html').send(page);
   const toSignIn = (req: Request, res: Response) => res.redirect(303, signInUrl(req.sessionErrorCode));
@@ -55,7 +64,7 @@ export function stepUpRouter(sessions: SessionManager, recentLoginSeconds: numbe
   router.post(PAGE, guard, (_req, res) => send(res, 200, messagePage('Password changed', 'Your password was changed. (This is a demo: nothing was stored.)')));
 
   router.get('/confirm-password', signedIn, (_req, res) => send(res, 200, confirmPage()));
-  router.post('/confirm-password', signedIn, async (req, res, next) => {
+  router.post('/confirm-password', signedIn, ...confirmLimits, async (req, res, next) => {
     const { password } = (req.body ?? {}) as Record<string, unknown>;
     if ('refusal' in checkSignIn(req.session!.userId, password)) return send(res, 401, confirmPage('That is not your password. Please try again.'));
     try {

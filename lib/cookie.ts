@@ -3,6 +3,7 @@
  * signs and verifies it; this module only decides what the cookie says and how it is flagged.
  */
 import type { CookieOptions as ExpressCookieOptions, Request, Response } from 'express';
+import type { Warn } from './debug';
 import { SessionError } from './errors';
 import type { Config } from './options';
 import { parseCookieValue, type SessionRef } from './token';
@@ -10,8 +11,11 @@ import { parseCookieValue, type SessionRef } from './token';
 /** What the request's cookie says: a reference, or why there is none. */
 export type CookieReading = SessionRef | 'SESSION_MISSING' | 'SESSION_INVALID';
 
-/** Cookie helpers bound to one configuration; flags are computed once. */
-export function createCookieJar(config: Config['cookie']) {
+/** What a request without cookie-parser (or without its secret) is refused with, and what the log says once. */
+const NO_COOKIE_PARSER = 'mount cookie-parser with a secret (app.use(cookieParser(secret))) before the session middleware';
+
+/** Cookie helpers bound to one configuration; flags are computed once. `warn` says a wiring mistake once. */
+export function createCookieJar(config: Config['cookie'], warn: Warn) {
   const base: ExpressCookieOptions = {
     httpOnly: true,
     signed: true,
@@ -35,13 +39,18 @@ export function createCookieJar(config: Config['cookie']) {
     );
   };
 
+  /** The error for a request cookie-parser did not see (or saw without a secret), said in the log once. */
+  const misconfigured = (noParser: boolean): SessionError => {
+    const cause = noParser ? 'cookie-parser is not mounted' : 'cookie-parser is mounted without a secret';
+    warn('ESS_MISCONFIGURED', `${cause}, so every request is answered 500 MISCONFIGURED: ${NO_COOKIE_PARSER}.`, `cookie:${noParser}`);
+    return new SessionError('MISCONFIGURED', `${NO_COOKIE_PARSER}.`);
+  };
+
   return {
     /** The session reference in the request's signed cookie. Throws `MISCONFIGURED` without cookie-parser. */
     read(req: Request): CookieReading {
       const signed = req.signedCookies as Record<string, unknown> | undefined;
-      if (signed === undefined || !(req as { secret?: string }).secret) {
-        throw new SessionError('MISCONFIGURED', 'mount cookie-parser with a secret (app.use(cookieParser(secret))) before the session middleware.');
-      }
+      if (signed === undefined || !(req as { secret?: string }).secret) throw misconfigured(signed === undefined);
       const value = signed[name];
       if (value === undefined) {
         // Present but unsigned means it was not issued here: cookie-parser leaves such values in req.cookies.
@@ -52,7 +61,7 @@ export function createCookieJar(config: Config['cookie']) {
 
     /** Sets the session cookie; it expires with the absolute deadline, or with the browser session. */
     set(req: Request, res: Response, value: string, absoluteDeadline: number): void {
-      if (!(req as { secret?: string }).secret) throw new SessionError('MISCONFIGURED', 'mount cookie-parser with a secret (app.use(cookieParser(secret))) to sign the session cookie.');
+      if (!(req as { secret?: string }).secret) throw misconfigured(req.signedCookies === undefined);
       const secure = secureFor(req);
       if (!secure) warnIfInsecure(req);
       const options: ExpressCookieOptions = { ...base, secure };

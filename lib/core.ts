@@ -12,6 +12,6 @@ export type { SessionManagerOptions, CookieOptions } from './options';
 export type { IoredisClient, NodeRedisClient } from './clients/detect';
 export type { RequireSessionOptions } from './middleware';
 export type { Session, SessionData, SessionInfo } from './session';
-export type { SessionEvent, SessionEvents, SessionEventSource, StoreErrorEvent, SaveErrorEvent, RequestOutcomeEvent } from './events';
+export type { SessionEvent, KnownSessionEvent, LimitEvent, SessionEvents, SessionEventSource, StoreErrorEvent, SaveErrorEvent, RequestOutcomeEvent } from './events';
 export type { SessionListing, ScannedSession, RevokeUserOptions } from './management';
 export type { LiveEventsOptions, LiveEndCode } from './live/events-handler';

@@ -18,7 +18,9 @@ export type SessionErrorCode =
   /**
    * The cookie's token was replaced by `reauthenticate()` (in another request of the same browser) while
    * this request was on its way. The session lives on under the new token; the cookie is not cleared
-   * (the browser already holds the new one), so retrying the request works.
+   * (the browser already holds the new one), so retrying the request works. Answered only within 30 s of
+   * the rotation (`ROTATION_GRACE_MS`); later the replaced cookie gets `SESSION_EXPIRED` (sign in again),
+   * still without clearing the cookie.
    */
   | 'SESSION_ROTATED'
   /** `login()` with `onLimit: 'reject-new'` while the user already has `maxSessions` live sessions. */

@@ -4,6 +4,7 @@
  * No event ever carries a token or its hash.
  */
 import { EventEmitter } from 'node:events';
+import type { Warn } from './debug';
 import type { SessionError, SessionErrorCode } from './errors';
 
 /** What a session event says. `userId` and `sessionId` are null where the package cannot know them. */
@@ -12,6 +13,18 @@ export interface SessionEvent {
   readonly sessionId: string | null;
   /** True when another app process ended the session and this one heard of it. */
   readonly remote?: boolean;
+}
+
+/** A session event about one known session: both ids are always there. */
+export interface KnownSessionEvent extends SessionEvent {
+  readonly userId: string;
+  readonly sessionId: string;
+}
+
+/** A refused sign-in: the user is known; no session was created. */
+export interface LimitEvent extends SessionEvent {
+  readonly userId: string;
+  readonly sessionId: null;
 }
 
 /** A failure of the session store, with the operation that hit it. */
@@ -36,16 +49,16 @@ export interface RequestOutcomeEvent {
 /** Every event a manager emits and what each carries. */
 export interface SessionEvents {
   /** A sign-in created a session. */
-  login: SessionEvent;
+  login: KnownSessionEvent;
   /** A sign-in ended an older session of the same user (the limit, `displace-oldest`). */
-  displaced: SessionEvent;
+  displaced: KnownSessionEvent;
   /** A sign-in was refused: the user is at `maxSessions` with `onLimit: 'reject-new'`. */
-  limit: SessionEvent;
-  /** A session was signed out (`logout()`, or a new sign-in in the same browser). */
+  limit: LimitEvent;
+  /** A session was signed out (`logout()`, or a new sign-in in the same browser); ids are null when only a cookie named it. */
   logout: SessionEvent;
   /** A session was ended by `revokeSession()` or `revokeUser()`. */
-  revoked: SessionEvent;
-  /** A request found its session expired. */
+  revoked: KnownSessionEvent;
+  /** A request found its session expired (the package cannot tell whose: both ids are null). */
   expired: SessionEvent;
   /** Redis failed or did not answer in time. */
   'store-error': StoreErrorEvent;
@@ -79,7 +92,10 @@ export function emitSafely<K extends keyof SessionEvents>(emitter: EventEmitter,
   }
 }
 
-/** Where the automatic save reports a change it could not save: the app's `onError` and the `save-error` event. */
+/**
+ * Where the automatic save reports a change it could not save: the app's `onError` and the `save-error`
+ * event; with neither, the log (once per error code), so that no change is lost without a word.
+ */
 export interface UnsavedReporter {
   /** True when anyone listens (`onError` set, or a `save-error` listener): only then are late changes looked for. */
   wanted(): boolean;
@@ -87,10 +103,17 @@ export interface UnsavedReporter {
 }
 
 /** The reporter of one manager. */
-export function createUnsavedReporter(onError: ((error: SessionError) => void) | undefined, emitter: EventEmitter): UnsavedReporter {
+export function createUnsavedReporter(onError: ((error: SessionError) => void) | undefined, emitter: EventEmitter, warn: Warn): UnsavedReporter {
+  const wanted = (): boolean => onError !== undefined || emitter.listenerCount('save-error') > 0;
   return {
-    wanted: () => onError !== undefined || emitter.listenerCount('save-error') > 0,
+    wanted,
     report(error, session) {
+      if (!wanted()) {
+        const why = error.message.replace(/^express-single-session: /, '');
+        warn('ESS_SESSION_NOT_SAVED', `a change to the session was not saved and the response went out without it (${error.code}): ${why} `
+          + "Set the onError option or listen for 'save-error' to handle each one; this is said once per code.", `unsaved:${error.code}`);
+        return;
+      }
       onError?.(error);
       emitSafely(emitter, 'save-error', { error, userId: session.userId, sessionId: session.sessionId });
     },

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { createCookieJar } from './cookie';
+import { createWarn } from './debug';
 import { SessionError } from './errors';
 import { createUnsavedReporter, emitSafely, type SessionEventSource } from './events';
 import { createLiveEvents, type LiveEventsOptions } from './live/events-handler';
@@ -102,17 +103,18 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   const config = parseOptions(options);
   const events = new EventEmitter();
   const observe = config.metrics ? registerMetrics(config.metrics.registry, events) : undefined;
-  const live = createLiveRegistry(config.redis, config.keyPrefix, events);
+  const live = createLiveRegistry(config.redis, config.keyPrefix, events, config.maxStreamsPerUser);
   const baseStore = createStore(config, config.redis, observe);
   // Sessions this process ends are told apart from ends announced by other processes (`remote: true`).
   const store: typeof baseStore = {
     ...baseStore,
-    login: (ref, session) => live.endingHere(ref.userTag, () => baseStore.login(ref, session), (r) => (typeof r === 'string' ? [] : r.displaced)),
+    login: (ref, session, budgetMs) => live.endingHere(ref.userTag, () => baseStore.login(ref, session, budgetMs), (r) => (typeof r === 'string' ? [] : r.displaced)),
     revoke: (userTag, mode, sessionId) => live.endingHere(userTag, () => baseStore.revoke(userTag, mode, sessionId), (ended) => ended),
   };
-  const cookies = createCookieJar(config.cookie);
+  const warn = createWarn();
+  const cookies = createCookieJar(config.cookie, warn);
   const storeError = (error: SessionError, operation: string): void => emitSafely(events, 'store-error', { error, operation });
-  const unsaved = createUnsavedReporter(config.onError, events);
+  const unsaved = createUnsavedReporter(config.onError, events, warn);
   const resolver = createResolver(config, store, cookies, {
     outcome(outcome) {
       emitSafely(events, 'request', { outcome });
@@ -149,7 +151,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     revokeUser: reported('revokeUser', management.revokeUser),
     scanSessions: management.scanSessions,
     passport: () => createPassportSupport({ login: methods.login, logout: methods.logout }, config.requestProperty),
-    liveEvents: (liveOptions) => createLiveEvents(live, store, Math.max(config.storeTimeoutMs, 1000), liveOptions),
+    liveEvents: (liveOptions) => createLiveEvents(live, store, Math.max(config.storeTimeoutMs, 1000), liveOptions, config.requestProperty),
   };
   return Object.assign(events, methods) as unknown as SessionManager;
 }

@@ -10,6 +10,7 @@ import { SessionError, type SessionErrorCode } from './errors';
 import type { UnsavedReporter } from './events';
 import type { Config } from './options';
 import { checkKeys } from './parse-options';
+import { spend } from './request-budget';
 import { answer } from './respond';
 import { shown } from './shown';
 import { ActiveSession, changesOf, createSession, observedAt, type Session } from './session';
@@ -31,6 +32,12 @@ export interface ResolverHooks {
   /** Where changes the automatic save could not save are reported. */
   readonly unsaved: UnsavedReporter;
 }
+
+/**
+ * How long after `reauthenticate()` a request with the replaced cookie is told to try again (it was on its way
+ * during the rotation, and the browser holds the newer cookie); after it, to sign in again.
+ */
+export const ROTATION_GRACE_MS = 30_000;
 
 /** Builds the middleware that resolves and refreshes the session of every request. */
 export function createResolver(config: Config, store: SessionStore, cookies: CookieJar, hooks: ResolverHooks): RequestHandler {
@@ -58,9 +65,15 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
     const started = startTimer();
     // An event stream (`liveEvents()`, EventSource) is not activity: it reads the session without refreshing it.
     const lookup = isEventStream(req) ? store.peek(ref) : store.resolve(ref);
+    // The lookup's wait counts against the request's one store deadline (request-budget.ts).
+    const sent = performance.now();
     lookup.then(
-      (result) => resolved(req, res, next, ref, started, result),
+      (result) => {
+        spend(req, performance.now() - sent);
+        resolved(req, res, next, ref, started, result);
+      },
       (err: SessionError) => {
+        spend(req, performance.now() - sent);
         debug('resolve', `SESSION_STORE_UNAVAILABLE: ${String(err.cause ?? err.message)}`, started);
         onError?.(err);
         hooks.storeError(err);
@@ -69,12 +82,32 @@ export function createResolver(config: Config, store: SessionStore, cookies: Coo
     );
   };
 
+  /**
+   * A token `reauthenticate()` replaced. Its cookie is never cleared: the response that rotated it set the newer
+   * cookie, and a clearing answer to a request sent before could land after it and sign the browser out. Within
+   * ROTATION_GRACE_MS of the rotation the request was on its way during it: SESSION_ROTATED, "try again" (the
+   * browser holds the newer cookie). Later, the client never got the newer cookie and retrying cannot help:
+   * SESSION_EXPIRED, "sign in again" (its sign-in replaces the stale cookie).
+   */
+  function rotated(req: Request, next: NextFunction, ref: SessionRef, started: number): void {
+    const sent = performance.now();
+    const answer = (code: 'SESSION_ROTATED' | 'SESSION_EXPIRED'): void => {
+      spend(req, performance.now() - sent);
+      debug('resolve', code === 'SESSION_ROTATED' ? code : 'SESSION_EXPIRED (rotated token past its grace)', started);
+      reject(req, code, next, requestProperty);
+    };
+    store.rotatedFor(ref).then(
+      (ago) => answer(ago !== null && ago > ROTATION_GRACE_MS ? 'SESSION_EXPIRED' : 'SESSION_ROTATED'),
+      () => answer('SESSION_ROTATED'),
+    );
+  }
+
   /** Attaches what the store found, or refuses the request with why there is no session. */
   function resolved(req: Request, res: Response, next: NextFunction, ref: SessionRef, started: number, result: ResolveResult): void {
+    if (result === 'SESSION_ROTATED') return rotated(req, next, ref, started);
     if (typeof result === 'string') {
       debug('resolve', result, started);
-      // A rotated token's cookie was already replaced by the response that rotated it: clearing it now would sign the browser out.
-      if (result !== 'SESSION_ROTATED') cookies.clear(req, res);
+      cookies.clear(req, res);
       return reject(req, result, next, requestProperty);
     }
     let session: ActiveSession;

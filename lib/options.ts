@@ -46,6 +46,8 @@ export interface SessionManagerOptions {
   /**
    * The Redis client the app owns, detected automatically: an ioredis `Redis` (plain or through Sentinel)
    * or `Cluster`, or a node-redis v5 client from `createClient()`, `createCluster()` or `createSentinel()`.
+   * Needs Redis 7.0 or later: every script that ends a session announces it with `SPUBLISH` (sharded
+   * pub/sub, new in 7.0), so on Redis 6.2 every sign-out, displacement and revocation fails.
    */
   redis: IoredisClient | NodeRedisClient;
   /**
@@ -146,6 +148,14 @@ export interface SessionManagerOptions {
    */
   maxDataFields?: number;
   /**
+   * The most live event streams (`liveEvents()`) one user may hold open in this process, across all of the
+   * user's sessions: opening one more closes the user's oldest stream, as the per-session cap
+   * (`maxStreamsPerSession`) does (no `ended` event; the browser is told to wait 30 s before reconnecting).
+   * A whole number from 1 to 10000.
+   * @default 20
+   */
+  maxStreamsPerUser?: number;
+  /**
    * The request property the session is put on. Change it only to run beside another library
    * that owns `req.session` (express-session during a migration), e.g. `'account'`; then import
    * from `express-single-session/core` and read the session with `sessions.sessionOf(req)`.
@@ -186,6 +196,8 @@ export interface Config {
   readonly maxDataBytes: number;
   readonly maxDataFields: number;
   readonly onError?: (error: SessionError) => void;
+  /** The most live streams one user may hold open in this process. */
+  readonly maxStreamsPerUser: number;
   /** Where the session goes on the request: `req[requestProperty]`. */
   readonly requestProperty: string;
 }

@@ -13,9 +13,12 @@ import { createUserTagger } from './token';
 const TOP_LEVEL = [
   'redis', 'idleTimeout', 'absoluteTimeout', 'touchAfter', 'localCache', 'indexTtlFactor', 'keyPrefix', 'storeTimeoutMs', 'cookie', 'onError',
   'maxSessions', 'onLimit', 'recordClient', 'waitForReplicas', 'metrics', 'userTagSecret', 'maxDataBytes', 'maxDataFields', 'requestProperty',
+  'maxStreamsPerUser',
 ];
 /** The most sessions one user may hold. */
 export const MAX_SESSIONS_LIMIT = 1000;
+/** The highest `maxStreamsPerUser`. */
+const MAX_STREAMS_PER_USER = 10_000;
 const COOKIE_KEYS = ['name', 'secure', 'sameSite', 'path', 'domain', 'persistent'];
 const MIN_TAG_SECRET = 32;
 /** Properties Express, cookie-parser or this package already put on the request. */
@@ -93,6 +96,10 @@ export function parseOptions(options: SessionManagerOptions): Config {
   if (typeof maxSessions !== 'function') checkMaxSessions(maxSessions, fail);
   if (onLimit !== 'displace-oldest' && onLimit !== 'reject-new') fail(`\`onLimit\` must be 'displace-oldest' or 'reject-new'; received ${shown(onLimit)}.`);
   if (typeof recordClient !== 'boolean') fail('`recordClient` must be true or false.');
+  const { maxStreamsPerUser = 20 } = options;
+  if (!Number.isInteger(maxStreamsPerUser) || maxStreamsPerUser < 1 || maxStreamsPerUser > MAX_STREAMS_PER_USER) {
+    fail(`\`maxStreamsPerUser\` must be a whole number from 1 to ${MAX_STREAMS_PER_USER} (live streams one user may hold open); received ${shown(maxStreamsPerUser)}.`);
+  }
   const { userTagSecret } = options;
   if (userTagSecret !== undefined && (typeof userTagSecret !== 'string' || userTagSecret.length < MIN_TAG_SECRET)) {
     fail(`\`userTagSecret\` must be a string of at least ${MIN_TAG_SECRET} characters (for example crypto.randomBytes(32).toString('base64url')).`);
@@ -117,6 +124,7 @@ export function parseOptions(options: SessionManagerOptions): Config {
     maxDataBytes: limit(options.maxDataBytes, 'maxDataBytes', 32_768),
     maxDataFields: limit(options.maxDataFields, 'maxDataFields', 256),
     requestProperty,
+    maxStreamsPerUser,
   });
 }
 

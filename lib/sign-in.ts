@@ -11,6 +11,7 @@ import { emitSafely, type UnsavedReporter } from './events';
 import { debug, startTimer } from './debug';
 import { attach, sessionOn, setSessionOn } from './middleware';
 import type { Config } from './options';
+import { withinBudget } from './request-budget';
 import { checkMaxSessions } from './parse-options';
 import { createSession, encodeData, rebind, refOf, type Session, type SessionData } from './session';
 import type { SessionStore } from './store/store';
@@ -31,6 +32,9 @@ export interface SignInContext {
 
 /** The sign-in, sign-out and step-up helpers of one manager. */
 export function createSignIn({ config, store, cookies, events, unsaved }: SignInContext) {
+  /** A store call of this request, within what is left of its storeTimeoutMs (request-budget.ts). */
+  const budgeted = <T>(req: Request, call: (budgetMs: number) => Promise<T>): Promise<T> => withinBudget(req, config.storeTimeoutMs, call);
+
   const limitFor = (userId: string): number => {
     const { maxSessions } = config;
     if (typeof maxSessions === 'number') return maxSessions;
@@ -64,16 +68,16 @@ export function createSignIn({ config, store, cookies, events, unsaved }: SignIn
       // browser is signed out (its cookie cleared), never holding one session while another lives unheld.
       // The same user's previous session ends inside the sign-in script, atomically with it.
       if (previousRef && !sameUser) {
-        if (await store.logout(previousRef)) emitSafely(events, 'logout', { userId: previous?.userId ?? null, sessionId: previous?.sessionId ?? null });
+        if (await budgeted(req, (budget) => store.logout(previousRef!, previous?.sessionId, budget)) === true) emitSafely(events, 'logout', { userId: previous?.userId ?? null, sessionId: previous?.sessionId ?? null });
         setSessionOn(req, config.requestProperty, null);
         req.sessionErrorCode = 'SESSION_MISSING';
       }
       const started = startTimer();
       let stored: Awaited<ReturnType<SessionStore['login']>>;
       try {
-        stored = await store.login(ref, {
+        stored = await budgeted(req, (budget) => store.login(ref, {
           userId, maxSessions, onLimit: config.onLimit, previousTokenHash: sameUser ? previousRef!.tokenHash : null, userAgent, ip, data: entries,
-        });
+        }, budget));
       } catch (err) {
         if (previousRef && !sameUser && !res.headersSent) cookies.clear(req, res);
         throw err;
@@ -115,9 +119,16 @@ export function createSignIn({ config, store, cookies, events, unsaved }: SignIn
       }
       // The server side first: a cookie cleared while Redis still holds the session would look signed out
       // in this browser while a copy of the cookie keeps working elsewhere.
+      // A cookie whose token reauthenticate() replaced (a sign-out clicked during a re-authentication) ends the
+      // session it moved to: found by the session's id, known when this request resolved it before the rotation.
       const started = startTimer();
-      const ended = ref ? await store.logout(ref) : false;
-      debug('logout', ref ? (ended ? 'ok' : 'no live session') : 'no session', started);
+      const ended = ref ? await budgeted(req, (budget) => store.logout(ref, session?.sessionId, budget)) : false;
+      debug('logout', ref ? (ended === true ? 'ok' : ended || 'no live session') : 'no session', started);
+      if (ended === 'SESSION_ROTATED') {
+        // Never success while the session may live: refused, and the cookie kept (the browser may hold the newer one).
+        throw new SessionError('SESSION_ROTATED', 'logout(): this cookie\'s token was replaced by reauthenticate() and the session it moved to '
+          + 'cannot be found from it, so it may still be live under the newer cookie. Sign out with the newer cookie (or use revokeSession()).');
+      }
       setSessionOn(req, config.requestProperty, null);
       req.sessionErrorCode = 'SESSION_MISSING';
       if (ended) emitSafely(events, 'logout', { userId: session?.userId ?? null, sessionId: session?.sessionId ?? null });
@@ -135,7 +146,7 @@ export function createSignIn({ config, store, cookies, events, unsaved }: SignIn
       refuseIfSent(res, 'reauthenticate');
       const from = refOf(session);
       const { cookieValue, ref } = issueToken(session.userId, config.userTagOf);
-      const outcome = await store.reauthenticate(from, ref);
+      const outcome = await budgeted(req, (budget) => store.reauthenticate(from, ref, budget));
       if (typeof outcome === 'string') {
         setSessionOn(req, config.requestProperty, null);
         req.sessionErrorCode = outcome;

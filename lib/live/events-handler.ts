@@ -4,9 +4,9 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { SessionError, USER_MESSAGES } from '../errors';
-import { createGuard } from '../middleware';
-import { ActiveSession, refOf } from '../session';
-import type { EndReason, SessionStore } from '../store/store';
+import { createGuard, sessionOn } from '../middleware';
+import { refOf, type ActiveSession } from '../session';
+import type { LiveEndCode, SessionStore } from '../store/store';
 import { shown } from '../shown';
 import type { SessionRef } from '../token';
 import type { LiveRegistry, LiveStream } from './registry';
@@ -25,8 +25,7 @@ export interface LiveEventsOptions {
   maxStreamsPerSession?: number;
 }
 
-/** Why a live stream ended: the `code` of its `ended` event. */
-export type LiveEndCode = EndReason;
+export type { LiveEndCode } from '../store/store';
 
 const OPTION_NAMES = ['heartbeatSeconds', 'maxStreamsPerSession'];
 /** After a stream closed for the per-session cap, its EventSource waits this long before trying again. */
@@ -105,7 +104,7 @@ class Stream implements LiveStream {
     if (this.#open) this.#res.write(': heartbeat\n\n');
   }
 
-  end(code: EndReason): void {
+  end(code: LiveEndCode): void {
     if (!this.#open) return;
     this.#head();
     this.#send('ended', { code });
@@ -170,9 +169,11 @@ class Stream implements LiveStream {
 }
 
 /** Builds one `liveEvents()` handler on the manager's registry and store. Throws `INVALID_OPTIONS`. */
-export function createLiveEvents(registry: LiveRegistry, store: SessionStore, timeoutMs: number, options: LiveEventsOptions = {}): RequestHandler {
+export function createLiveEvents(
+  registry: LiveRegistry, store: SessionStore, timeoutMs: number, options: LiveEventsOptions = {}, property = 'session',
+): RequestHandler {
   const { heartbeatMs, maxPerSession } = parseLiveOptions(options);
-  const guard = createGuard();
+  const guard = createGuard({}, property);
   const streams = new Set<Stream>();
   let ticker: NodeJS.Timeout | null = null;
 
@@ -186,8 +187,8 @@ export function createLiveEvents(registry: LiveRegistry, store: SessionStore, ti
   };
 
   async function open(req: Request, res: Response): Promise<void> {
-    const session = req.session;
-    if (!(session instanceof ActiveSession)) throw new SessionError('MISCONFIGURED', 'liveEvents() needs sessions.middleware() mounted before it.');
+    const session = sessionOn(req, property);
+    if (!session) throw new SessionError('MISCONFIGURED', 'liveEvents() needs sessions.middleware() mounted before it.');
     const stream = new Stream(session, res, store, closed);
     streams.add(stream);
     ticker ??= setInterval(() => {

@@ -6,7 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import type { RedisAdapter, Subscriber } from '../clients/adapter';
 import { emitSafely } from '../events';
-import { channelNamer, decodeNotice, type EndNotice, type EndReason } from '../store/notices';
+import { channelNamer, decodeNotice, type EndNotice, type LiveEndCode } from '../store/notices';
 
 /** What the registry needs of an open stream. */
 export interface LiveStream {
@@ -14,8 +14,8 @@ export interface LiveStream {
   readonly userTag: string;
   readonly sessionId: string;
   /** Sends `ended` with `code` and closes the stream. */
-  end(code: EndReason): void;
-  /** Closes the stream without `ended` (the per-session cap). */
+  end(code: LiveEndCode): void;
+  /** Closes the stream without `ended` (the per-session and per-user caps). */
   close(): void;
   /** Checks the session in Redis once (notices may have been missed). */
   check(): void;
@@ -44,8 +44,8 @@ export interface LiveStats {
 /** The live registry of one manager. */
 export type LiveRegistry = ReturnType<typeof createLiveRegistry>;
 
-/** Builds the registry; nothing connects until the first stream opens. */
-export function createLiveRegistry(redis: RedisAdapter, keyPrefix: string, events: EventEmitter) {
+/** Builds the registry; nothing connects until the first stream opens. `maxPerUser` caps each user's streams here. */
+export function createLiveRegistry(redis: RedisAdapter, keyPrefix: string, events: EventEmitter, maxPerUser: number) {
   const channelOf = channelNamer(keyPrefix);
   /** Open streams by session id; a Set keeps them oldest first. */
   const bySession = new Map<string, Set<LiveStream>>();
@@ -94,7 +94,8 @@ export function createLiveRegistry(redis: RedisAdapter, keyPrefix: string, event
   return {
     /**
      * Registers an open stream and subscribes its user's channel (first stream of the user); closes the
-     * session's oldest streams beyond `maxPerSession`. Resolves once notices for the user are being received.
+     * session's oldest streams beyond `maxPerSession`, then the user's oldest beyond `maxPerUser`.
+     * Resolves once notices for the user are being received.
      */
     add(stream: LiveStream, maxPerSession: number): Promise<void> {
       let set = bySession.get(stream.sessionId);
@@ -114,6 +115,11 @@ export function createLiveRegistry(redis: RedisAdapter, keyPrefix: string, event
         user.subscribed.catch(() => undefined);
       }
       user.streams.add(stream);
+      // The user's streams are kept oldest first; closing one removes it from the set (remove()).
+      for (const oldest of user.streams) {
+        if (user.streams.size <= maxPerUser) break;
+        oldest.close();
+      }
       return user.subscribed;
     },
 

@@ -5,12 +5,15 @@
 import { keyNamer } from './keys';
 import { uuidOf } from './records';
 
-/** Why a session ended, as a live stream reports it. */
-export type EndReason = 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_EXPIRED' | 'SESSION_LOGGED_OUT';
+/**
+ * Why a session ended: the one name for it. A live stream's `ended` event carries it as `code`; a request
+ * whose session ended gets the same codes (signed out reads as `SESSION_EXPIRED` there), see `EndedCode`.
+ */
+export type LiveEndCode = 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_EXPIRED' | 'SESSION_LOGGED_OUT';
 
 /** One decoded notice. */
 export interface EndNotice {
-  readonly code: Exclude<EndReason, 'SESSION_EXPIRED'>;
+  readonly code: Exclude<LiveEndCode, 'SESSION_EXPIRED'>;
   /** The session id as `req.session.sessionId` shows it. */
   readonly sessionId: string;
 }

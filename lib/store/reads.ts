@@ -11,10 +11,14 @@ import { badReply, type Calls } from './calls';
 import type { UserKeys } from './keys';
 import { createLocalReads } from './local-reads';
 import { decodeSession, sessionFromFields, type StoredSession } from './records';
+import type { LiveEndCode } from './notices';
 import { LOGOUT, REPLY, RESOLVE, TOUCH } from './scripts';
 
-/** Why a session is not live. */
-export type EndedCode = 'SESSION_EXPIRED' | 'SESSION_DISPLACED' | 'SESSION_REVOKED' | 'SESSION_ROTATED' | 'SESSION_INVALID';
+/**
+ * Why a request's token holds no live session: the session ended (a `LiveEndCode`; signed out reads as
+ * expired), or the token was replaced (`SESSION_ROTATED`), or what Redis holds is not a session (`SESSION_INVALID`).
+ */
+export type EndedCode = Exclude<LiveEndCode, 'SESSION_LOGGED_OUT'> | 'SESSION_ROTATED' | 'SESSION_INVALID';
 
 /** Resolve's answer: the session, or why there is none. */
 export type ResolveResult = StoredSession | EndedCode;

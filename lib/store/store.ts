@@ -9,7 +9,7 @@ import type { SessionError } from '../errors';
 import type { SessionRef } from '../token';
 import { badReply, createCalls, unavailable, type StoreObserver } from './calls';
 import { indexPattern, keyNamer, userTagOfIndex } from './keys';
-import type { EndReason } from './notices';
+import type { LiveEndCode } from './notices';
 import { createReads, endedCode, type EndedCode, type ReadConfig } from './reads';
 import { compactId, DATA_PREFIX, decodeListing, sessionIdOf, uuidOf, type ListedSession } from './records';
 import { LIST, LOGIN, LOGOUT, REAUTHENTICATE, REPLY, REVOKE, SAVE, STATUS } from './scripts';
@@ -17,7 +17,7 @@ import { LIST, LOGIN, LOGOUT, REAUTHENTICATE, REPLY, REVOKE, SAVE, STATUS } from
 export type { StoreObserver } from './calls';
 export type { EndedCode, ResolveResult } from './reads';
 export type { ListedSession, StoredSession } from './records';
-export type { EndReason } from './notices';
+export type { LiveEndCode } from './notices';
 
 /** `status`'s answer for a live session: until when (Redis clock, ms) and its current token hash. */
 export interface LiveStatus {
@@ -58,6 +58,11 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
   const { run, deadline, learnClock, replicate, whenReady } = calls;
   const reads = createReads(config, redis, calls, keysOf);
 
+  /** A write's deadline in Redis's clock: the store timeout's, or sooner when the request has less left (`budgetMs`). */
+  const margin = Math.min(100, Math.floor(config.storeTimeoutMs / 4));
+  const deadlineWithin = (budgetMs?: number): string =>
+    budgetMs === undefined ? deadline() : String(Math.min(Number(deadline()), calls.redisNow() + budgetMs - margin));
+
   function late(operation: string): SessionError {
     return unavailable(new Error(`${operation} reached Redis after its deadline and did nothing`));
   }
@@ -74,7 +79,7 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     close: reads.close,
 
     /** Read-only: is the session with this id still live (following it across re-authentication), and until when. */
-    async status(ref: SessionRef, sessionId: string): Promise<LiveStatus | EndReason> {
+    async status(ref: SessionRef, sessionId: string): Promise<LiveStatus | LiveEndCode> {
       const keys = keysOf(ref.userTag);
       const sentAt = Date.now();
       const reply = await run('status', STATUS, [keys.index], [ref.tokenHash, compactId(sessionId)]);
@@ -90,15 +95,29 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
       return { expiresAt: Number(reply[1]) + Number(reply[2]), tokenHash: reply[3] };
     },
 
+    /**
+     * How long ago (ms, Redis's clock) `reauthenticate()` replaced this token; null when its mark says otherwise.
+     * Read only for a request already refused as rotated, to tell a request in flight during the rotation
+     * from a client that never received the newer cookie.
+     */
+    async rotatedFor(ref: SessionRef): Promise<number | null> {
+      const index = keysOf(ref.userTag).index;
+      const replies = await calls.timed('rotated', () => redis.pipeline([['HGET', index, ref.tokenHash]]));
+      const mark = Array.isArray(replies) ? replies[0] : null;
+      if (typeof mark !== 'string' || !mark.startsWith('T')) return null;
+      const at = Number(mark.slice(1));
+      return Number.isFinite(at) ? Math.max(0, calls.redisNow() - at) : null;
+    },
+
     /** Redis's clock as this process estimates it (ms since the epoch). */
     now: calls.redisNow,
 
     /** Makes a new session live for the user under the limit policy. */
-    async login(ref: SessionRef, session: NewSession): Promise<{ sessionId: string; createdAt: number; absoluteDeadline: number; displaced: string[] } | 'SESSION_LIMIT_REACHED'> {
+    async login(ref: SessionRef, session: NewSession, budgetMs?: number): Promise<{ sessionId: string; createdAt: number; absoluteDeadline: number; displaced: string[] } | 'SESSION_LIMIT_REACHED'> {
       const keys = keysOf(ref.userTag);
       const args: string[] = [
         ref.tokenHash, session.userId, idle, absolute, indexTtl, String(session.maxSessions),
-        session.onLimit === 'reject-new' ? 'r' : 'd', deadline(), session.previousTokenHash ?? '', session.userAgent ?? '', session.ip ?? '',
+        session.onLimit === 'reject-new' ? 'r' : 'd', deadlineWithin(budgetMs), session.previousTokenHash ?? '', session.userAgent ?? '', session.ip ?? '',
       ];
       for (const [name, json] of session.data) args.push(DATA_PREFIX + name, json);
       const sentAt = Date.now();
@@ -135,11 +154,17 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
       throw badReply('save', reply);
     },
 
-    /** Ends the session if it is live. True if it was. */
-    async logout(ref: SessionRef): Promise<boolean> {
+    /**
+     * Ends the session if it is live: true if it was. `sessionId` (the session's, when known; else the id
+     * its token would derive) lets a token that `reauthenticate()` replaced end the session it moved to;
+     * `SESSION_ROTATED` when the token was replaced and no live session has that id.
+     */
+    async logout(ref: SessionRef, sessionId?: string, budgetMs?: number): Promise<boolean | 'SESSION_ROTATED'> {
       const keys = keysOf(ref.userTag);
-      const reply = await run('logout', LOGOUT, [keys.index], [ref.tokenHash, deadline(), 'L']);
+      const args = [ref.tokenHash, deadlineWithin(budgetMs), 'L', compactId(sessionId ?? sessionIdOf(ref.tokenHash))];
+      const reply = await run('logout', LOGOUT, [keys.index], args);
       if (reply === REPLY.LATE) throw late('logout');
+      if (reply === REPLY.ROTATED) return 'SESSION_ROTATED';
       if (reply !== 0 && reply !== 1) throw badReply('logout', reply);
       await replicate(keys.index);
       return reply === 1;
@@ -166,9 +191,10 @@ export function createStore(config: StoreConfig, redis: RedisAdapter, observe?: 
     },
 
     /** Moves a live session to a new token and records the re-authentication time. */
-    async reauthenticate(from: SessionRef, to: SessionRef): Promise<number | EndedCode> {
+    async reauthenticate(from: SessionRef, to: SessionRef, budgetMs?: number): Promise<number | EndedCode> {
       const keys = keysOf(from.userTag);
-      const reply = await run('reauthenticate', REAUTHENTICATE, [keys.index], [from.tokenHash, to.tokenHash, deadline()]);
+      const args = [from.tokenHash, to.tokenHash, deadlineWithin(budgetMs)];
+      const reply = await run('reauthenticate', REAUTHENTICATE, [keys.index], args);
       if (!Array.isArray(reply) || reply.length === 0) throw badReply('reauthenticate', reply);
       if (reply[0] === REPLY.OK) return Number(reply[1]);
       if (reply[0] === REPLY.LATE) throw late('reauthenticate');

@@ -61,13 +61,28 @@ return reply
 `);
 
 /**
- * KEYS: index. ARGV: token hash, deadline, why it ends (`L` signed out, `D` displaced, `E` expired).
- * Ends the session if it is live. Returns 1 | 0 | 5.
+ * KEYS: index. ARGV: token hash, deadline, why it ends (`L` signed out, `D` displaced, `E` expired), and
+ * optionally the session's id (compact): a token that `reauthenticate()` replaced (mark `T`) then ends
+ * the live session with that id, which holds the newer token. Returns 1 | 0 | 5 | 8 (rotated, and no live
+ * session with that id: the caller cannot tell whether it lives on under a token it does not know).
  */
 export const LOGOUT = script(`
 if late(ARGV[2]) then return 5 end
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= '' then return 0 end
-finish(ARGV[1], ARGV[3])
+local mark = redis.call('HGET', KEYS[1], ARGV[1])
+local hash = ARGV[1]
+if mark ~= '' then
+  if not mark or string.sub(mark, 1, 1) ~= 'T' or not ARGV[4] then return 0 end
+  hash = false
+  local entries = redis.call('HGETALL', KEYS[1])
+  for i = 1, #entries, 2 do
+    if entries[i + 1] == '' and sid(record(entries[i]), entries[i]) == ARGV[4] then
+      hash = entries[i]
+      break
+    end
+  end
+  if not hash then return 8 end
+end
+finish(hash, ARGV[3])
 return 1
 `);
 

@@ -1,6 +1,6 @@
 /**
- * Every link of the documentation resolves: each relative link and `#anchor` in README.md, docs/*.md
- * and demo-app/README.md points at a file of the repository and at a heading that file has (GitHub's
+ * Every link of the documentation resolves: each relative link and `#anchor` in README.md, docs/*.md,
+ * SECURITY.md and demo-app/README.md points at a file of the repository and at a heading that file has (GitHub's
  * slug rules), and every link of README.md works where npm shows it: the tarball carries only what
  * package.json `files` lists, so README.md links to anything else by its absolute repository URL,
  * which must name a file or folder that exists, and a heading it has. package.json names that same
@@ -55,6 +55,7 @@ function linksOf(markdown: string): string[] {
 
 const DOCS = [
   'README.md',
+  'SECURITY.md',
   'demo-app/README.md',
   ...readdirSync(join(REPO, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`),
 ];

@@ -11,6 +11,7 @@ const UNIT = [
   '<rootDir>/__tests__/options.test.ts',
   '<rootDir>/__tests__/demo/config.test.ts',
   '<rootDir>/__tests__/package/api-docs.test.ts',
+  '<rootDir>/__tests__/package/links.test.ts',
   '<rootDir>/__tests__/package/security-record.test.ts',
   '<rootDir>/__tests__/compat/peer-versions.test.ts',
   '<rootDir>/__tests__/local-cache-entries.test.ts',

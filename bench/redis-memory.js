@@ -1,6 +1,6 @@
 /**
  * `npm run bench:memory [-- --users N]`: Redis memory per signed-in user, on a private Redis, for the
- * layouts the README's Sizing section quotes: this package (from lib/, through tsx) with maxSessions 1 and 5 (5 sessions each), with and
+ * layouts docs/benchmarks.md's Sizing section quotes: this package (from lib/, through tsx) with maxSessions 1 and 5 (5 sessions each), with and
  * without client details. Two measures: `used_memory` growth per user (what a deployment pays, the
  * bench's measure; steps of table resizes average out over many users) and MEMORY USAGE (exact,
  * SAMPLES 0) of the user's keys, over every user. User ids as the bench's (`user-0-<n>`).

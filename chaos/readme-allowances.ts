@@ -1,6 +1,6 @@
 /**
  * The violations the README names as possible, per fault kind, each tied to the README sentence
- * that names it (a test checks every quote is still in README.md). The checker exits non-zero on
+ * that names it (a test checks every quote is still in docs/scaling.md). The checker exits non-zero on
  * any violation not listed here. When the package closes a gap, delete the entry here and the
  * sentence in the README in the same change.
  */
@@ -9,7 +9,7 @@ import type { PromiseId } from './history';
 /** One permission: these promises may be broken under this fault kind, because the README says so. */
 export interface Allowance {
   promises: PromiseId[];
-  /** A sentence of README.md, quoted exactly. */
+  /** A sentence of docs/scaling.md (the scaling guide), quoted exactly. */
   readme: string;
   /** Only for runs without the `waitForReplicas` option: the option closes this gap. */
   unlessWaitForReplicas?: boolean;

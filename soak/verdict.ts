@@ -17,7 +17,7 @@ export interface Sample {
   listeners: number;
 }
 
-/** What counts as a clear leak (stated in the README and in the report). */
+/** What counts as a clear leak (stated in docs/benchmarks.md and in the report). */
 export const THRESHOLDS = {
   /** Heap after a forced GC may not grow faster than this over the steady part of the run. */
   heapBytesPerMinute: 1024 * 1024,

@@ -4,9 +4,9 @@
  */
 import request from 'supertest';
 import { signIn, useApp, userKeys } from './helpers/suite';
-import { CACHED_TARGETS, SENTINEL_TARGETS, TARGETS } from './helpers/targets';
+import { BEHAVIOUR_TARGETS } from './helpers/targets';
 
-describe.each([...TARGETS, ...SENTINEL_TARGETS, ...CACHED_TARGETS])('one session per user ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('one session per user ($name)', (target) => {
   const ctx = useApp(target);
 
   test('a signed-in request gets req.session with the user, the public handle and the times', async () => {

@@ -4,9 +4,9 @@
  */
 import request from 'supertest';
 import { signIn, sleep, useApp, userKeys } from './helpers/suite';
-import { CACHED_TARGETS, TARGETS } from './helpers/targets';
+import { BEHAVIOUR_TARGETS } from './helpers/targets';
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('touchAfter ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('touchAfter ($name)', (target) => {
   const ctx = useApp(target, { idleTimeout: 60, absoluteTimeout: false, touchAfter: 2 });
   const short = useApp(target, { idleTimeout: 8, absoluteTimeout: 8, touchAfter: 2 });
 

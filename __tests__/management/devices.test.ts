@@ -7,7 +7,7 @@ import { Cluster } from 'ioredis';
 import request from 'supertest';
 import { waitUntil } from '../helpers/redis-servers';
 import { buildOn, rawValueOf, sessionCookieOf, sleep, useApp, userKeys } from '../helpers/suite';
-import { CACHED_TARGETS, TARGETS } from '../helpers/targets';
+import { BEHAVIOUR_TARGETS } from '../helpers/targets';
 import { hashToken } from '../../lib/token';
 
 type App = Parameters<typeof request>[0];
@@ -25,7 +25,7 @@ async function me(app: App, cookie: string): Promise<request.Response> {
   return request(app).get('/me').set('Cookie', cookie);
 }
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('devices ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('devices ($name)', (target) => {
   describe('listing', () => {
     const ctx = useApp(target, { maxSessions: 5 });
 

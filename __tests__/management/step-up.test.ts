@@ -7,9 +7,9 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { createSessionManager, type SessionError } from '../../lib';
 import { sessionCookieOf, signIn, sleep, useApp } from '../helpers/suite';
-import { CACHED_TARGETS, TARGETS } from '../helpers/targets';
+import { BEHAVIOUR_TARGETS } from '../helpers/targets';
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('step-up ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('step-up ($name)', (target) => {
   /** What onError heard (a save refused during the request). */
   const heard: SessionError[] = [];
   /** A gate the gated route waits at after its session resolved: the test re-authenticates meanwhile, then opens it. */

@@ -10,11 +10,11 @@ import request from 'supertest';
 import { createSessionManager, type SessionManagerOptions } from '../lib';
 import { TEST_SECRET } from './helpers/app';
 import { sessionCookieOf, signIn, useApp } from './helpers/suite';
-import { CACHED_TARGETS, TARGETS } from './helpers/targets';
+import { BEHAVIOUR_TARGETS } from './helpers/targets';
 
 const NEW_SECRET = 'the-new-cookie-signing-secret-0123456789ab';
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('cookie options ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('cookie options ($name)', (target) => {
   const ctx = useApp(target);
 
   /** A minimal app wired like the README, sharing the suite's Redis and key prefix. */

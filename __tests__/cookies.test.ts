@@ -8,9 +8,9 @@ import request from 'supertest';
 import { createSessionManager } from '../lib';
 import { TEST_SECRET } from './helpers/app';
 import { keysWithPrefix, rawValueOf, signCookieValue, signIn, useApp } from './helpers/suite';
-import { CACHED_TARGETS, TARGETS, uniquePrefix } from './helpers/targets';
+import { BEHAVIOUR_TARGETS, TARGETS, uniquePrefix } from './helpers/targets';
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('the session cookie ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('the session cookie ($name)', (target) => {
   const ctx = useApp(target);
 
   test('is HttpOnly, SameSite=Lax, Path=/ and not Secure over plain HTTP', async () => {

@@ -7,9 +7,9 @@
 import request from 'supertest';
 import { waitUntil } from './helpers/redis-servers';
 import { buildOn, describeUncached, isIndexKey, isSessionKey, keysWithPrefix, signIn, sleep, useApp, type SuiteContext } from './helpers/suite';
-import { CACHED_TARGETS, TARGETS } from './helpers/targets';
+import { BEHAVIOUR_TARGETS } from './helpers/targets';
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('expiry ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('expiry ($name)', (target) => {
   /** The PTTL of `userId`'s only session record under `prefix` (-2 once it is gone). */
   async function recordPttl(ctx: SuiteContext): Promise<number> {
     const key = (await keysWithPrefix(ctx.redis, ctx.prefix)).find(isSessionKey);

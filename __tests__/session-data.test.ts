@@ -5,7 +5,7 @@
 import type { Express } from 'express';
 import request from 'supertest';
 import { signIn, useApp } from './helpers/suite';
-import { CACHED_TARGETS, SENTINEL_TARGETS, TARGETS } from './helpers/targets';
+import { BEHAVIOUR_TARGETS } from './helpers/targets';
 
 /** A route that resolves, then waits for the test to release it before it changes data. */
 function heldRoute() {
@@ -28,7 +28,7 @@ function heldRoute() {
   };
 }
 
-describe.each([...TARGETS, ...SENTINEL_TARGETS, ...CACHED_TARGETS])('session data ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('session data ($name)', (target) => {
   const held = heldRoute();
   let nextData: object = {};
   /** What onError heard: a change the package could not save must be reported, never dropped silently. */

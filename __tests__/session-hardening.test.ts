@@ -6,12 +6,12 @@
 import request from 'supertest';
 import type { SaveErrorEvent, SessionError } from '../lib';
 import { keysWithPrefix, signIn, useApp } from './helpers/suite';
-import { CACHED_TARGETS, TARGETS } from './helpers/targets';
+import { BEHAVIOUR_TARGETS } from './helpers/targets';
 
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype);
 const FACTS = ['userId', 'sessionId', 'createdAt', 'authenticatedAt', 'lastActiveAt', 'expiresAt', 'idleExpiresAt', 'absoluteExpiresAt'];
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('req.session hardening ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('req.session hardening ($name)', (target) => {
   const reported: SessionError[] = [];
   const saveErrors: SaveErrorEvent[] = [];
   const ctx = useApp(target, { onError: (err) => reported.push(err) }, (app, sessions) => {

@@ -4,10 +4,12 @@
  */
 import request from 'supertest';
 import { signIn, useApp, userKeys } from './helpers/suite';
-import { CACHED_TARGETS, SENTINEL_TARGETS, TARGETS } from './helpers/targets';
+import { BEHAVIOUR_TARGETS } from './helpers/targets';
 
-describe.each([...TARGETS, ...SENTINEL_TARGETS, ...CACHED_TARGETS])('one session per user ($name)', (target) => {
-  const ctx = useApp(target);
+describe.each(BEHAVIOUR_TARGETS)('one session per user ($name)', (target) => {
+  // 100 parallel sign-ins on a loaded 2-core machine can keep a store call past the default 1 s
+  // (CI saw one answered 503 once): the store timeout is not what this file tests (store-outage.test.ts does).
+  const ctx = useApp(target, { storeTimeoutMs: 10_000 });
 
   test('a signed-in request gets req.session with the user, the public handle and the times', async () => {
     const cookie = await signIn(ctx.app, 'alice', { theme: 'dark' });

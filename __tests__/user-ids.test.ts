@@ -5,9 +5,9 @@
 import request from 'supertest';
 import { SessionError } from '../lib';
 import { signIn, useApp } from './helpers/suite';
-import { CACHED_TARGETS, TARGETS } from './helpers/targets';
+import { BEHAVIOUR_TARGETS } from './helpers/targets';
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('user ids ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('user ids ($name)', (target) => {
   const ctx = useApp(target, {}, (app, sessions) => {
     app.post('/revoke', async (req, res, next) => {
       try {

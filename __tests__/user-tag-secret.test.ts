@@ -7,7 +7,7 @@ import { createHash, createHmac } from 'node:crypto';
 import request from 'supertest';
 import { createSessionManager, SessionError } from '../lib';
 import { buildOn, keysWithPrefix, rawValueOf, signIn, useApp } from './helpers/suite';
-import { CACHED_TARGETS, TARGETS } from './helpers/targets';
+import { BEHAVIOUR_TARGETS, TARGETS } from './helpers/targets';
 
 const SECRET = 'user-tag-secret-for-tests-0123456789abcdef';
 const OTHER_SECRET = 'another-user-tag-secret-for-tests-0123456789';
@@ -33,7 +33,7 @@ test.each([
   }
 });
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('userTagSecret ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('userTagSecret ($name)', (target) => {
   const ctx = useApp(target, { userTagSecret: SECRET });
 
   test('the tag is an HMAC of the user id: not the unkeyed SHA-256, and not confirmable without the secret', async () => {

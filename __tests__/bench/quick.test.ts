@@ -12,7 +12,7 @@ const ROOT = join(__dirname, '..', '..');
 
 function runQuickBench(out: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['bench/run.js', '--quick', '--from-source', '--out', out], { cwd: ROOT, timeout: 170_000 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, ['bench/run.js', '--quick', '--from-source', '--sessions', '2000', '--duration', '2', '--out', out], { cwd: ROOT, timeout: 170_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (child.exitCode ?? 1) : 0, output: `${stdout}${stderr}` });
     });
   });

@@ -127,3 +127,18 @@ export function isSessionKey(key: string): boolean {
 export function isIndexKey(key: string): boolean {
   return /\}:v\d+$/.test(key);
 }
+
+/** Redis's clock now, in ms since the epoch (TIME): the clock the package's deadlines are on. */
+export async function redisTime(redis: Redis | Cluster): Promise<number> {
+  const node = redis instanceof Cluster ? redis.nodes('master')[0]! : redis;
+  const [seconds, micros] = (await node.time()) as [string | number, string | number];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/**
+ * Resolves once Redis's clock has passed `epochMs`: a wait bounded by what Redis reports, not by a
+ * sleep, so a loaded machine can only make it later, never early.
+ */
+export async function untilRedisTime(redis: Redis | Cluster, epochMs: number): Promise<void> {
+  for (let now = await redisTime(redis); now <= epochMs; now = await redisTime(redis)) await sleep(Math.min(50, epochMs - now + 1));
+}

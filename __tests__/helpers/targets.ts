@@ -95,22 +95,30 @@ function target(client: ClientName, deployment: Deployment): Target {
   };
 }
 
-/** Every client on every deployment the behaviour suite runs against; the first is ioredis on a single Redis. */
-export const TARGETS: Target[] = [
+/** The oldest-peers rerun (jest.oldest-peers.config.js) maps Express and ioredis only: it runs the ioredis targets. */
+export const OLDEST_PEERS = (globalThis as { ESS_IOREDIS_MAJOR?: number }).ESS_IOREDIS_MAJOR === 5;
+
+/** `targets` as this run takes them: all of them, or on the oldest-peers rerun the ioredis ones. */
+export function forThisRun(targets: Target[]): Target[] {
+  return OLDEST_PEERS ? targets.filter((t) => t.client === 'ioredis') : targets;
+}
+
+/**
+ * Every client on every deployment (the adapter contract and the suites whose behaviour depends on the
+ * client); the first is ioredis on a single Redis, the second ioredis on the Cluster.
+ */
+export const TARGETS: Target[] = forThisRun([
   target('ioredis', 'single'),
   target('ioredis', 'cluster'),
   target('node-redis', 'single'),
   target('node-redis', 'cluster'),
-];
+]);
 
 /**
- * Both clients on the shared Sentinel group (`new Redis({ sentinels, name })`, `createSentinel`). The
- * core behaviour suites add these to {@link TARGETS}: single-session (sign-in, displacement, the plain
- * reads and the refresh of the request path, sign-out, revoke) and session-data (saves and their
- * conflicts), a few seconds each. The others keep to single Redis and Cluster to keep CI time down:
- * what they test does not depend on how the client finds the master.
+ * Both clients on the shared Sentinel group (`new Redis({ sentinels, name })`, `createSentinel`): the
+ * adapter contract and the live notices add these to {@link TARGETS}.
  */
-export const SENTINEL_TARGETS: Target[] = [target('ioredis', 'sentinel'), target('node-redis', 'sentinel')];
+export const SENTINEL_TARGETS: Target[] = forThisRun([target('ioredis', 'sentinel'), target('node-redis', 'sentinel')]);
 
 /**
  * The local cache's variants: each client on the single server with `{ localCache: true }` (the package
@@ -124,13 +132,22 @@ export const CACHED_TARGETS: Target[] = [
   { ...target('node-redis', 'single'), name: 'single Redis, node-redis, localCache', options: { localCache: true } },
 ];
 
+/**
+ * Where a suite whose behaviour does not depend on the client or the deployment runs (cookies, data
+ * limits, user ids, hardening, step-up, touchAfter, expiry, devices...): ioredis on the single server,
+ * and the same with the local cache, which changes the request path, not the client. What does depend on
+ * the client or the deployment (the adapter's operations, its connection states, the subscriber, the
+ * sign-in/displace/resolve/logout basics) is __tests__/clients/adapter-contract.test.ts, on every target.
+ */
+export const BEHAVIOUR_TARGETS: Target[] = [TARGETS[0]!, CACHED_TARGETS[0]!];
+
 /** True for a target whose manager keeps a local cache. */
 export function isCached(target: Target): boolean {
   return Boolean(target.options?.localCache);
 }
 
-/** Every supported client library, for suites that start their own servers. */
-export const CLIENTS: ClientName[] = ['ioredis', 'node-redis'];
+/** Every supported client library, for suites that start their own servers (ioredis only on the oldest-peers rerun). */
+export const CLIENTS: ClientName[] = OLDEST_PEERS ? ['ioredis'] : ['ioredis', 'node-redis'];
 
 /**
  * A client of `library` for the server at `port` that retries every `retryMs` while it is down, as

@@ -12,7 +12,7 @@ import { createSessionManager, type SessionEvents, type SessionManager } from '.
 import { hashToken } from '../../lib/token';
 import { freePort, waitUntil } from '../helpers/redis-servers';
 import { buildOn, isSessionKey, keysWithPrefix, rawValueOf, sessionCookieOf, signIn, useApp } from '../helpers/suite';
-import { CACHED_TARGETS, isCached, TARGETS } from '../helpers/targets';
+import { BEHAVIOUR_TARGETS, isCached } from '../helpers/targets';
 
 const NAMES: (keyof SessionEvents)[] = ['login', 'displaced', 'limit', 'logout', 'revoked', 'expired', 'store-error', 'request'];
 
@@ -31,7 +31,7 @@ async function valueOf(registry: Registry, name: string, labels: Record<string, 
   return match?.value ?? 0;
 }
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('events and metrics ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('events and metrics ($name)', (target) => {
   describe('events', () => {
     const ctx = useApp(target, { idleTimeout: 3, absoluteTimeout: false });
 
@@ -161,7 +161,7 @@ async function storeCalls(registry: Registry, operation: string): Promise<number
   return values.find((v) => v.metricName === 'ess_store_call_seconds_count' && v.labels.operation === operation && v.labels.result === 'ok')?.value ?? 0;
 }
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('store calls of repeat requests ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('store calls of repeat requests ($name)', (target) => {
   const registry = new Registry();
   // touchAfter 30 s: no refresh falls due during the test, so every store call counted is a read.
   const ctx = useApp(target, { touchAfter: 30, metrics: { registry } });

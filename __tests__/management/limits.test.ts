@@ -6,7 +6,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
 import { isSessionKey, keysWithPrefix, sessionCookieOf, signIn, useApp, userKeys } from '../helpers/suite';
-import { CACHED_TARGETS, TARGETS } from '../helpers/targets';
+import { BEHAVIOUR_TARGETS } from '../helpers/targets';
 
 const PARALLEL = 100;
 
@@ -27,7 +27,7 @@ async function statusOf(app: Parameters<typeof request>[0], cookie: string): Pro
   return (await request(app).get('/me').set('Cookie', cookie)).status;
 }
 
-describe.each([...TARGETS, ...CACHED_TARGETS])('the session limit ($name)', (target) => {
+describe.each(BEHAVIOUR_TARGETS)('the session limit ($name)', (target) => {
   describe("maxSessions 3, onLimit 'displace-oldest'", () => {
     const ctx = useApp(target, { maxSessions: 3 });
 

@@ -60,6 +60,12 @@ export function sendTogether(client: Redis | Cluster, isCluster = false): (comma
 
   return (commands) =>
     new Promise<unknown[]>((resolve, reject) => {
+      // A script is a write: it leaves now, in the order the app made it, not after the turn's reads.
+      if (commands.some(([name]) => name === 'EVALSHA' || name === 'EVAL')) {
+        if (client.status === 'ready') send([{ commands, resolve, reject }]);
+        else reject(new Error(`the Redis connection is ${client.status}`));
+        return;
+      }
       if (batches === null) {
         batches = new Map();
         setImmediate(flush);

@@ -1,18 +1,23 @@
 /**
- * Cost on the wire, counted with MONITOR on a private server, once per client library: one round trip
- * per request that carries a session cookie (two plain reads written back to back, or one script with
- * touchAfter 0), none for a request without one, one script per login; a refresh due under touchAfter
- * adds one script.
+ * Cost on the wire, on a private server, once per client library. Redis's own count of the reads it
+ * made (INFO stats `total_reads_processed`) on clients built as the README builds them: one read per
+ * signed-in request, and one for many requests made together. The commands, counted with MONITOR:
+ * one round trip per request that carries a session cookie (two plain reads written back to back, or
+ * one script with touchAfter 0), none for a request without one, one script per login; a refresh due
+ * under touchAfter adds one script.
  */
+import type { NextFunction, Request, Response } from 'express';
 import express from 'express';
 import Redis from 'ioredis';
+import { createClient } from 'redis';
 import request from 'supertest';
-import { buildApp } from './helpers/app';
+import { buildApp, TEST_SECRET } from './helpers/app';
 import { TOUCH } from '../lib/store/scripts';
 import { watchCommands } from './helpers/monitor';
 import { startRedis, waitUntil, type RedisServer } from './helpers/redis-servers';
 import { sessionCookieOf, sleep } from './helpers/suite';
 import { CLIENTS, clientOn, closeClient, isNodeRedisClient, type AppRedis, type NodeRedisClient } from './helpers/targets';
+import { parseInfo } from './helpers/redis-servers';
 
 let server: RedisServer;
 let admin: Redis;
@@ -38,6 +43,64 @@ async function call(redis: AppRedis, ...args: string[]): Promise<unknown> {
   if (!redis.isOpen) await redis.connect();
   return (redis as NodeRedisClient).sendCommand(args);
 }
+
+/** Reads Redis has made from all its clients so far; the INFO command's own read is counted in it. */
+async function readsSoFar(): Promise<number> {
+  return Number(parseInfo(await admin.info('stats')).get('total_reads_processed'));
+}
+
+/** The reads Redis made while `run` ran (INFO's own read taken out). */
+async function readsDuring(run: () => Promise<unknown>): Promise<number> {
+  const before = await readsSoFar();
+  await run();
+  return (await readsSoFar()) - before - 1;
+}
+
+/** The app's client exactly as the README's quick start builds it: a URL and nothing else. */
+const AS_THE_README: Record<(typeof CLIENTS)[number], (url: string) => AppRedis> = {
+  ioredis: (url) => new Redis(url),
+  'node-redis': (url) => createClient({ url }) as unknown as AppRedis,
+};
+
+describe.each(CLIENTS)('Redis reads per request, client as the README builds it (%s)', (library) => {
+  let redis: AppRedis;
+  let sessions: ReturnType<typeof buildApp>['sessions'];
+  let app: ReturnType<typeof buildApp>['app'];
+  let cookie = '';
+
+  beforeAll(async () => {
+    redis = AS_THE_README[library](`redis://${server.host}:${server.port}`);
+    // touchAfter far away: no refresh falls due while reads are counted, however slow the machine.
+    ({ app, sessions } = buildApp(redis, { keyPrefix: `reads-${library}:`, touchAfter: 600 }));
+    cookie = sessionCookieOf((await request(app).post('/login').send({ userId: `reads-${library}` })).headers['set-cookie']);
+    expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200); // connected and warm
+  });
+
+  afterAll(() => closeClient(redis));
+
+  test('a signed-in request, one at a time: exactly one Redis read each', async () => {
+    const reads = await readsDuring(async () => {
+      for (let i = 0; i < 20; i++) expect((await request(app).get('/me').set('Cookie', cookie)).status).toBe(200);
+    });
+    expect(reads).toBe(20);
+  });
+
+  test('requests made together: their reads leave in one write, one Redis read for all of them', async () => {
+    // The cookie's value as cookie-parser hands it over (`s:<value>.<signature>`, signature checked).
+    const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1)).slice(2).replace(/\.[^.]*$/, '');
+    const resolve = sessions.middleware();
+    const fields = { secret: TEST_SECRET, secure: false, signedCookies: { ess_sid: value }, cookies: {}, headers: {}, ip: '127.0.0.1' };
+    const request = (): Request => ({ ...fields, get: () => undefined }) as unknown as Request;
+    const response = (): Response => ({ headersSent: false, cookie() {}, clearCookie() {}, end() {}, on() {}, once() {} }) as unknown as Response;
+    const requests = Array.from({ length: 25 }, request);
+    const resolved = (req: Request): Promise<void> =>
+      new Promise<void>((done, fail) => resolve(req, response(), ((err?: unknown) => (err ? fail(err) : done())) as NextFunction));
+    // All of them in one turn of the event loop, as requests that arrived together.
+    const reads = await readsDuring(() => Promise.all(requests.map(resolved)));
+    for (const req of requests) expect(req.session?.userId).toBe(`reads-${library}`);
+    expect(reads).toBe(1);
+  });
+});
 
 describe.each(CLIENTS)('round trips (%s)', (library) => {
   let redis: AppRedis;

@@ -1,12 +1,14 @@
 /**
  * `npm run bench:memory [-- --users N]`: Redis memory per signed-in user, on a private Redis, for the
- * layouts docs/benchmarks.md's Sizing section quotes: this package (from lib/, through tsx) with maxSessions 1 and 5 (5 sessions each), with and
+ * layouts docs/benchmarks.md's Sizing section quotes: express-session + connect-redis as bench/apps/express-session.js
+ * stores a signed-in user (its RedisStore, the session JSON express-session writes after regenerate), and this package (from lib/, through tsx) with maxSessions 1 and 5 (5 sessions each), with and
  * without client details. Two measures: `used_memory` growth per user (what a deployment pays, the
  * bench's measure; steps of table resizes average out over many users) and MEMORY USAGE (exact,
  * SAMPLES 0) of the user's keys, over every user. User ids as the bench's (`user-0-<n>`).
  */
 'use strict';
 require('tsx/cjs'); // the shared TypeScript redis-server starter and lib/ from source
+const { randomBytes } = require('node:crypto');
 const Redis = require('ioredis');
 const { startRedis } = require('../__tests__/helpers/redis-servers.ts');
 const { createSessionManager } = require('../lib');
@@ -35,6 +37,31 @@ async function signIn(redis, options, perUser, userAgent) {
   }
 }
 
+/** express-session + connect-redis: what bench app B's sign-in stores (regenerate, userId, saved as JSON). */
+async function expressSession(port) {
+  const { createClient } = require('redis');
+  const { Cookie } = require('express-session');
+  const { RedisStore } = require('connect-redis');
+  const { IDLE_MS } = require('./apps/rules');
+  const client = createClient({ url: `redis://127.0.0.1:${port}` });
+  await client.connect();
+  const store = new RedisStore({ client, prefix: 'sess:' });
+  const set = (sid, session) => new Promise((resolve, reject) => store.set(sid, session, (err) => (err ? reject(err) : resolve())));
+  try {
+    for (let start = 0; start < users; start += 500) {
+      const batch = [];
+      for (let i = start; i < Math.min(users, start + 500); i++) {
+        const cookie = new Cookie({ maxAge: IDLE_MS, httpOnly: true, sameSite: 'lax' });
+        // express-session's ids: uid-safe, 24 random bytes as 32 base64url characters.
+        batch.push(set(randomBytes(24).toString('base64url'), JSON.parse(JSON.stringify({ cookie, userId: `user-0-${i}` }))));
+      }
+      await Promise.all(batch);
+    }
+  } finally {
+    await client.quit();
+  }
+}
+
 /** MEMORY USAGE of every key, summed. */
 async function memoryUsage(redis) {
   let total = 0;
@@ -50,6 +77,7 @@ async function memoryUsage(redis) {
 }
 
 const CASES = [
+  ['express-session + connect-redis (bench app B)', (redis, port) => expressSession(port)],
   ['maxSessions 1, recordClient false', (redis) => signIn(redis, { recordClient: false }, 1)],
   ['maxSessions 1, IP only (no User-Agent, as the bench)', (redis) => signIn(redis, {}, 1)],
   ['maxSessions 1, Chrome User-Agent (111 chars) and IP', (redis) => signIn(redis, {}, 1, CHROME)],
@@ -59,14 +87,14 @@ const CASES = [
 
 async function main() {
   const server = await startRedis();
-  const redis = new Redis({ host: '127.0.0.1', port: server.port, enableAutoPipelining: true });
+  const redis = new Redis(`redis://127.0.0.1:${server.port}`);
   try {
     console.log(`Redis bytes per user, ${users.toLocaleString('en-US')} users (redis-server ${(await redis.info('server')).match(/redis_version:(\S+)/)[1]}):`);
     console.log('| Layout | used_memory growth | MEMORY USAGE |\n| --- | ---: | ---: |');
     for (const [name, fill] of CASES) {
       await redis.flushall();
       const before = await usedMemory(redis);
-      await fill(redis);
+      await fill(redis, server.port);
       const growth = ((await usedMemory(redis)) - before) / users;
       const usage = (await memoryUsage(redis)) / users;
       console.log(`| ${name} | ${growth.toFixed(0)} B | ${usage.toFixed(0)} B |`);

@@ -10,7 +10,7 @@ exports.label = 'express-single-session';
 exports.keepsSessions = true;
 
 exports.createApp = withClient(async ({ redisPort, db }) => {
-  const redis = createClient({ socket: { host: '127.0.0.1', port: redisPort }, database: db });
+  const redis = createClient({ url: `redis://127.0.0.1:${redisPort}/${db}` });
   redis.on('error', (err) => console.error(err.message));
   await redis.connect();
   return { redis, close: () => redis.close() };

@@ -2,7 +2,7 @@
  * App D-ioredis, this package with its defaults on an ioredis client, through its public API as
  * built by `npm run build` (the package's `main`, dist/index.js), or from lib/ through tsx with
  * `--from-source` (the quick test uses that so it never rebuilds dist/ under other tests). The
- * ioredis client has `enableAutoPipelining`, as the hand-written app's does. `withClient()` builds
+ * ioredis client is built as the README's quick start builds it: a URL, no options. `withClient()` builds
  * the same app on another client (single-session-node-redis.js).
  */
 'use strict';
@@ -17,7 +17,7 @@ exports.keepsSessions = true;
 
 /** The app's ioredis client on Redis database `db`, and how to close it. */
 function connectIoredis({ redisPort, db }) {
-  const redis = new Redis({ host: '127.0.0.1', port: redisPort, db, enableAutoPipelining: true });
+  const redis = new Redis(`redis://127.0.0.1:${redisPort}/${db}`);
   return { redis, close: () => redis.quit() };
 }
 
@@ -51,7 +51,7 @@ exports.createApp = exports.withClient(connectIoredis);
 
 /**
  * Signs `count` users in without HTTP, through `sessions.login()` with a minimal request and
- * response, `batch` at a time; auto-pipelining sends each batch's login scripts together.
+ * response, `batch` at a time.
  */
 exports.seed = async function seed(where, count, { batch = 2000, prefix = 'seed-' } = {}) {
   const { redis, close } = connectIoredis(where);

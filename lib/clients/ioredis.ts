@@ -54,7 +54,7 @@ export function ioredisAdapter(redis: Redis | Cluster): RedisAdapter {
     },
     evalsha: (sha, keys, args) => redis.evalsha(sha, keys.length, ...keys, ...args),
     eval: (source, keys, args) => redis.eval(source, keys.length, ...keys, ...args),
-    pipeline: isCluster ? (commands) => Promise.all(commands.map(([name, ...args]) => redis.call(name, ...args))) : sendTogether(redis as Redis),
+    pipeline: sendTogether(redis, isCluster),
     async wait(routingKey, replicas, timeoutMs) {
       return Number(await nodeFor(routingKey).call('WAIT', String(replicas), String(timeoutMs)));
     },

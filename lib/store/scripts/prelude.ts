@@ -44,6 +44,15 @@ local function sid(key, hash)
   return string.sub(h, 1, 12) .. '4' .. string.sub(h, 14, 16) .. string.format('%x', 8 + tonumber(string.sub(h, 17, 17), 16) % 4)
     .. string.sub(h, 18, 32)
 end
+-- The token hash of the user's live session with public id 'id' (a session re-authentication moved to
+-- a new token keeps its id), or false.
+local function liveHashOf(id)
+  local entries = redis.call('HGETALL', KEYS[1])
+  for i = 1, #entries, 2 do
+    if entries[i + 1] == '' and sid(record(entries[i]), entries[i]) == id then return entries[i] end
+  end
+  return false
+end
 local function notify(kind, sid)
   if sid then redis.call('SPUBLISH', KEYS[1] .. ':n', kind .. sid) end
 end

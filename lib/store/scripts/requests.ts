@@ -80,13 +80,7 @@ elseif mark and string.sub(mark, 1, 1) == 'L' then
 elseif mark and string.sub(mark, 1, 1) ~= 'T' then
   return { why(mark) }
 else
-  local entries = redis.call('HGETALL', KEYS[1])
-  for i = 1, #entries, 2 do
-    if entries[i + 1] == '' and sid(record(entries[i]), entries[i]) == ARGV[2] then
-      hash = entries[i]
-      break
-    end
-  end
+  hash = liveHashOf(ARGV[2])
   if not hash then return {2} end
 end
 local key = record(hash)

@@ -72,14 +72,7 @@ local mark = redis.call('HGET', KEYS[1], ARGV[1])
 local hash = ARGV[1]
 if mark ~= '' then
   if not mark or string.sub(mark, 1, 1) ~= 'T' or not ARGV[4] then return 0 end
-  hash = false
-  local entries = redis.call('HGETALL', KEYS[1])
-  for i = 1, #entries, 2 do
-    if entries[i + 1] == '' and sid(record(entries[i]), entries[i]) == ARGV[4] then
-      hash = entries[i]
-      break
-    end
-  end
+  hash = liveHashOf(ARGV[4])
   if not hash then return 8 end
 end
 finish(hash, ARGV[3])

@@ -142,3 +142,25 @@ export async function redisTime(redis: Redis | Cluster): Promise<number> {
 export async function untilRedisTime(redis: Redis | Cluster, epochMs: number): Promise<void> {
   for (let now = await redisTime(redis); now <= epochMs; now = await redisTime(redis)) await sleep(Math.min(50, epochMs - now + 1));
 }
+
+/**
+ * A gate a route waits at after its session resolved, so a test can change the session meanwhile:
+ * `reached` settles when the route arrives, `open()` lets it go on. A new gate is closed.
+ */
+export interface Gate {
+  readonly reached: Promise<void>;
+  open(): void;
+  wait(): Promise<void>;
+}
+
+/** A closed gate. */
+export function closedGate(): Gate {
+  let reached!: () => void;
+  let open!: () => void;
+  const arrived = new Promise<void>((resolve) => (reached = resolve));
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { reached: arrived, open, wait: async () => { reached(); await opened; } };
+}
+
+/** A gate that lets every request through: the state before a test closes one. */
+export const OPEN_GATE: Gate = { reached: Promise.resolve(), open: () => undefined, wait: () => Promise.resolve() };

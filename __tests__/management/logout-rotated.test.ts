@@ -4,17 +4,13 @@
  * that session cannot be found from the old cookie, refuses with SESSION_ROTATED and keeps the cookie.
  */
 import request from 'supertest';
-import { sessionCookieOf, signIn, useApp } from '../helpers/suite';
+import { sessionCookieOf, signIn, useApp, closedGate, OPEN_GATE, type Gate } from '../helpers/suite';
 import { CACHED_TARGETS, TARGETS } from '../helpers/targets';
 
 describe.each([TARGETS[0], ...CACHED_TARGETS])('logout with a rotated cookie ($name)', (target) => {
-  let gate = { reached: Promise.resolve(), open: () => undefined as void, wait: () => Promise.resolve() };
+  let gate: Gate = OPEN_GATE;
   const newGate = (): void => {
-    let reached!: () => void;
-    let open!: () => void;
-    const reachedP = new Promise<void>((resolve) => (reached = resolve));
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    gate = { reached: reachedP, open, wait: async () => { reached(); await opened; } };
+    gate = closedGate();
   };
   const ctx = useApp(target, { maxSessions: 3 }, (app, sessions) => {
     app.post('/reauthenticate', (req, res, next) => {

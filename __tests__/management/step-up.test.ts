@@ -6,7 +6,7 @@
 import Redis from 'ioredis';
 import request from 'supertest';
 import { createSessionManager, type SessionError } from '../../lib';
-import { sessionCookieOf, signIn, untilRedisTime, useApp } from '../helpers/suite';
+import { sessionCookieOf, signIn, untilRedisTime, useApp, closedGate, OPEN_GATE, type Gate } from '../helpers/suite';
 import { BEHAVIOUR_TARGETS } from '../helpers/targets';
 
 /** How far a request's view of Redis's clock may trail Redis's own (plain reads and cache hits estimate it). */
@@ -16,13 +16,9 @@ describe.each(BEHAVIOUR_TARGETS)('step-up ($name)', (target) => {
   /** What onError heard (a save refused during the request). */
   const heard: SessionError[] = [];
   /** A gate the gated route waits at after its session resolved: the test re-authenticates meanwhile, then opens it. */
-  let gate = { reached: Promise.resolve(), open: () => undefined as void, wait: () => Promise.resolve() };
+  let gate: Gate = OPEN_GATE;
   const newGate = (): void => {
-    let reached!: () => void;
-    let open!: () => void;
-    const reachedP = new Promise<void>((resolve) => (reached = resolve));
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    gate = { reached: reachedP, open, wait: async () => { reached(); await opened; } };
+    gate = closedGate();
   };
   const ctx = useApp(target, { maxSessions: 3, onError: (err) => heard.push(err) }, (app, sessions) => {
     app.post('/gated/data', sessions.requireSession(), async (req, res) => {

@@ -5,7 +5,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
-import { isSessionKey, keysWithPrefix, sessionCookieOf, signIn, useApp, userKeys } from '../helpers/suite';
+import { isSessionKey, keysWithPrefix, redisTime, sessionCookieOf, signIn, untilRedisTime, useApp, userKeys } from '../helpers/suite';
 import { BEHAVIOUR_TARGETS } from '../helpers/targets';
 
 const PARALLEL = 100;
@@ -52,18 +52,23 @@ describe.each(BEHAVIOUR_TARGETS)('the session limit ($name)', (target) => {
     });
 
     test('the least recently created session is the one displaced, however recently it was used', async () => {
-      const oldest = await signIn(ctx.app, 'order');
-      const middle = await signIn(ctx.app, 'order');
-      const newest = await signIn(ctx.app, 'order');
+      // Each sign-in in a later millisecond of Redis's clock, so creation times never tie.
+      const signInLater = async (): Promise<string> => {
+        await untilRedisTime(ctx.redis, await redisTime(ctx.redis));
+        return signIn(ctx.app, 'order');
+      };
+      const oldest = await signInLater();
+      const middle = await signInLater();
+      const newest = await signInLater();
       // The oldest is the most recently active one now: the policy still ends it first.
       expect(await statusOf(ctx.app, oldest)).toBe(200);
       const [listedOldest] = await ctx.sessions.listSessions('order');
-      const fourth = await signIn(ctx.app, 'order');
+      const fourth = await signInLater();
       expect(await statusOf(ctx.app, oldest)).toBe(401);
       for (const cookie of [middle, newest, fourth]) expect(await statusOf(ctx.app, cookie)).toBe(200);
       const left = await ctx.sessions.listSessions('order');
       expect(left.map((s) => s.sessionId)).not.toContain(listedOldest.sessionId);
-      const fifth = await signIn(ctx.app, 'order');
+      const fifth = await signInLater();
       expect(await statusOf(ctx.app, middle)).toBe(401);
       for (const cookie of [newest, fourth, fifth]) expect(await statusOf(ctx.app, cookie)).toBe(200);
     });
